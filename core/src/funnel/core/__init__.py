@@ -1,0 +1,1 @@
+"""Funnel's shared domain: everything the deployables (api, pipeline, receiver, operator) share."""
