@@ -84,6 +84,14 @@ class SqsSettings(BaseModel):
     visibility_timeout_s: int = Field(default=60, ge=0, le=43_200)
     #: Receiver micro-batcher: how long a request may wait for others to share its batch.
     batch_linger_ms: float = Field(default=5.0, ge=0, le=1_000)
+    #: Largest SQS message body the receiver sends (SQS's classic limit; also the batch total).
+    max_message_bytes: int = Field(default=262_144, ge=1_024, le=1_048_576)
+    #: Receiver: entries waiting for a batch before new requests are refused with 503.
+    publish_queue_size: int = Field(default=2_000, ge=10, le=1_000_000)
+    #: Receiver: SendMessageBatch calls in flight at once.
+    publish_concurrency: int = Field(default=8, ge=1, le=64)
+    #: Receiver: how long a request waits for SQS before answering 503 so Meta retries.
+    publish_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
 class WhatsAppChannelConfig(BaseModel):
@@ -157,12 +165,16 @@ class AuthSettings(BaseModel):
     @field_validator("encryption_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
-        return [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+        return (
+            [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+        )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
-        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+        return (
+            [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+        )
 
 
 class LogFormat(enum.StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -76,14 +76,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(settings: ObservabilitySettings, *, service: str | None = None) -> None:
+def configure_logging(
+    settings: ObservabilitySettings, *, service: str | None = None, stream: IO[str] | None = None
+) -> None:
     """Route every logger (ours, uvicorn's, aiokafka's) through one handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     formatter: logging.Formatter
     if settings.log_format is LogFormat.JSON:
         formatter = JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "ts", "levelname": "level", "name": "logger", "message": "event"},
+            rename_fields={
+                "asctime": "ts",
+                "levelname": "level",
+                "name": "logger",
+                "message": "event",
+            },
             timestamp=False,
         )
     else:
