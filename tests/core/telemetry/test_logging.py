@@ -13,7 +13,6 @@ import pytest
 from funnel.core.settings import LogFormat, ObservabilitySettings
 from funnel.core.telemetry import bind_context, configure_logging, get_logger
 
-
 JsonLogs = Callable[[], list[dict[str, Any]]]
 
 
