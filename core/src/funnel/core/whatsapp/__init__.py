@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: webhook models and signatures, and the Graph API client."""
