@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import functools
-import os  # noqa: TID251 - this module is the one place allowed to read the environment
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,6 +102,8 @@ class WhatsAppChannelConfig(BaseModel):
     app_secrets: list[SecretStr]
     verify_token: SecretStr
     organisation_id: str = ""
+    #: Routes WABA-level changes (template status updates) that carry no phone number id.
+    waba_id: str = ""
 
 
 class WhatsAppSettings(BaseModel):

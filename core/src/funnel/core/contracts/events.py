@@ -23,6 +23,8 @@ HEADER_KIND = "funnel-kind"
 HEADER_EVENT_ID = "funnel-event-id"
 HEADER_CORRELATION_ID = "x-correlation-id"
 HEADER_ORGANISATION = "funnel-organisation"
+#: WhatsApp's timestamp of the event in Unix seconds: the worker orders a key's events by it.
+HEADER_EVENT_TIME = "funnel-event-time"
 
 KafkaHeaders = list[tuple[str, bytes]]
 
@@ -90,13 +92,18 @@ class InboundEvent(BaseModel):
             raise ContractError(f"not a Funnel inbound event: {exc}") from exc
 
     def headers(self) -> KafkaHeaders:
-        return [
+        headers = [
             (HEADER_VERSION, str(self.version).encode()),
             (HEADER_KIND, self.kind.value.encode()),
             (HEADER_EVENT_ID, self.event_id.encode()),
             (HEADER_CORRELATION_ID, self.correlation_id.encode()),
             (HEADER_ORGANISATION, self.organisation_id.encode()),
         ]
+        if self.whatsapp_timestamp is not None:
+            headers.append(
+                (HEADER_EVENT_TIME, f"{self.whatsapp_timestamp.timestamp():.3f}".encode())
+            )
+        return headers
 
 
 def header_value(headers: KafkaHeaders | None, name: str) -> str | None:

@@ -17,12 +17,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import OffsetAndMetadata
 
+from funnel.core.contracts.events import HEADER_EVENT_TIME
 from funnel.pipeline.consumer.dispatch import KeyedDispatcher, Record, TopicPartitionKey
 
 log = logging.getLogger(__name__)
-
-#: Header the bridge sets to the event's WhatsApp timestamp (seconds, ASCII).
-EVENT_TIME_HEADER = "funnel-event-time"
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def to_record(message: ConsumerRecord[bytes, bytes]) -> Record:
     headers = tuple((k, v or b"") for k, v in (message.headers or ()))
     event_time = message.timestamp / 1000.0
     for key, value in headers:
-        if key == EVENT_TIME_HEADER:
+        if key == HEADER_EVENT_TIME:
             try:
                 event_time = float(value.decode())
             except ValueError:
