@@ -26,7 +26,10 @@ START_TIMEOUT_S = 180
 
 
 def _env(state_dir: Path) -> dict[str, str]:
-    return {**os.environ, "FUNNEL_STATE_DIR": str(state_dir)}
+    # Always the embedded database: this is the zero-configuration path, and a configured server
+    # (someone's own development database) must not receive a test's demo seed.
+    env = {k: v for k, v in os.environ.items() if k not in {"FUNNEL_DATABASE__URL", "DATABASE_URL"}}
+    return {**env, "FUNNEL_STATE_DIR": str(state_dir)}
 
 
 def _alive(pid: int) -> bool:
