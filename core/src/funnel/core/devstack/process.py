@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os  # noqa: TID251 - subprocess environments, not configuration
+import os
 import signal
 import socket
 import subprocess
@@ -68,7 +68,8 @@ class ManagedProcess:
         self.name = name
         self.argv = list(argv)
         self.log_file = log_file
-        self.env = {**os.environ, **(env or {})}
+        # A child inherits this environment (plus overrides): passing it on, not reading config.
+        self.env = {**os.environ, **(env or {})}  # noqa: TID251
         self.cwd = cwd
         self.popen: subprocess.Popen[bytes] | None = None
 
