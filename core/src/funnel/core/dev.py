@@ -64,9 +64,11 @@ class Child:
     argv: list[str]
     log: Path
     env: dict[str, str]
-    #: Where a person or another process reaches it: an HTTP URL or host:port; "" for none.
-    url: str = ""
-    port: int | None = None
+    #: Where it is reached: its HTTP URL, or for a worker its metrics endpoint's host:port.
+    url: str
+    #: The port that shows it is up: its HTTP port, or a worker's metrics port.
+    port: int
+    serves_http: bool
     status: str = "starting"
     #: Why a child is not running, from the end of its log.
     detail: str = ""
@@ -119,6 +121,7 @@ def run_dev(first_port: int, reset: bool, exit_after_start: bool) -> int:
             children = _start(settings, state_dir, logs, first_port, stack, dev_json)
             _say(f"Ready in {time.monotonic() - started:.1f}s. Ctrl-C stops everything.")
             if exit_after_start:
+                _say("Stopping (--exit-after-start)…")
                 return 1 if any(c.status == "failed" for c in children) else 0
             _watch(children)
         except (KeyboardInterrupt, _Shutdown):
@@ -130,7 +133,7 @@ def run_dev(first_port: int, reset: bool, exit_after_start: bool) -> int:
             # Signals during shutdown would interrupt the very cleanup they ask for.
             with _signals_ignored():
                 stack.close()
-    _say("Stopped.")
+            _say("Stopped.")
     return 0
 
 
@@ -206,7 +209,7 @@ def _start(
     }
     funnel = _funnel_command()
 
-    def child(name: str, args: list[str], *, port: int | None, url: str = "") -> Child:
+    def child(name: str, args: list[str], *, port: int | None) -> Child:
         child_env = dict(env)
         metrics_port = ports.next()
         child_env["FUNNEL_OBSERVABILITY__METRICS_PORT"] = str(metrics_port)
@@ -217,8 +220,9 @@ def _start(
             argv=[*funnel, *args],
             log=logs / f"{name}.log",
             env=child_env,
-            url=url or (f"http://127.0.0.1:{port}" if port else f"metrics :{metrics_port}"),
+            url=f"http://127.0.0.1:{port}" if port is not None else f"127.0.0.1:{metrics_port}",
             port=port if port is not None else metrics_port,
+            serves_http=port is not None,
         )
 
     children = [
@@ -273,13 +277,13 @@ def _wait_for(children: list[Child]) -> None:
             code = c.process.popen.poll() if c.process.popen else None
             if code is not None:
                 c.status, c.detail = _exit_status(code, c.log)
-            elif c.port is not None and tcp_ready("127.0.0.1", c.port):
+            elif tcp_ready("127.0.0.1", c.port):
                 c.status = "running"
             elif elapsed > START_TIMEOUT_S:
                 c.status, c.detail = "failed", f"not listening after {START_TIMEOUT_S:.0f}s"
                 c.process.stop()
-            elif c.url.startswith("metrics") and elapsed > SETTLE_S:
-                # No metrics endpoint yet, but alive: as ready as a portless worker can show.
+            elif not c.serves_http and elapsed > SETTLE_S:
+                # No metrics endpoint (yet), but alive: as ready as a worker can show.
                 c.status = "running"
             else:
                 continue
@@ -328,7 +332,7 @@ def _describe(
     return {
         "processes": {
             c.name: {
-                ("url" if c.url.startswith("http") else "address"): c.url,
+                ("url" if c.serves_http else "address"): c.url,
                 "pid": c.pid,
                 "log": str(c.log),
                 "status": c.status,
@@ -373,7 +377,7 @@ def _describe(
 def _print_table(info: dict[str, Any], dev_json: Path) -> None:
     rows: list[tuple[str, str, str]] = []
     for name, p in info["processes"].items():
-        where = p.get("url") or p.get("address", "")
+        where = p["url"] if "url" in p else f"{p['address']} (metrics)"
         rows.append((name, p["status"], where if p["status"] == "running" else p["detail"]))
     services = info["services"]
     rows += [
