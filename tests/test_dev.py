@@ -27,7 +27,8 @@ START_TIMEOUT_S = 180
 
 def _env(state_dir: Path) -> dict[str, str]:
     # Always the embedded database: this is the zero-configuration path, and a configured server
-    # (someone's own development database) must not receive a test's demo seed.
+    # (someone's own development database) must not receive a test's demo seed. The runs also
+    # start in tmp_path, out of reach of a developer's .env in the checkout.
     env = {k: v for k, v in os.environ.items() if k not in {"FUNNEL_DATABASE__URL", "DATABASE_URL"}}
     return {**env, "FUNNEL_STATE_DIR": str(state_dir)}
 
@@ -73,6 +74,7 @@ async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path)
         str(port),
         "--exit-after-start",
         env=_env(state_dir),
+        cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -95,6 +97,7 @@ async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path)
         "--port",
         str(port),
         env=_env(state_dir),
+        cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
