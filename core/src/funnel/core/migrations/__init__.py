@@ -1,0 +1,1 @@
+"""Alembic migrations, packaged with funnel-core (see ``funnel.core.db.migrate``)."""

@@ -1,0 +1,1 @@
+"""Password hashing, encryption of secrets at rest, and opaque tokens."""
