@@ -193,6 +193,30 @@ class ObservabilitySettings(BaseModel):
     service_name: str = "funnel"
 
 
+class OperatorSettings(BaseModel):
+    """``funnel operator run``: which FunnelTenants it reconciles and how it coordinates."""
+
+    #: Namespace to watch; empty watches every namespace (the chart's default).
+    namespace: str = ""
+    #: kopf peering object shared by the replicas; only the highest-priority live one reconciles.
+    peering_name: str = "funnel-operator"
+    #: Run without peering (a single replica, or tests).
+    standalone: bool = False
+    #: How often every tenant is re-checked against its children, repairing hand edits and
+    #: refreshing status even when no watch event arrives.
+    resync_interval_s: float = Field(default=60.0, gt=0)
+    #: Delay before retrying a tenant whose Secrets are missing or whose API calls failed.
+    retry_delay_s: float = Field(default=15.0, gt=0)
+    #: Image used for a component whose FunnelTenant names none: ``<registry>/funnel-<image>:<tag>``.
+    image_registry: str = "ghcr.io/funnel"
+    image_tag: str = "0.1.0"
+    #: The callback URL a tenant registers with Meta, shown in its status; ``{slug}``,
+    #: ``{namespace}`` and ``{name}`` are filled in per tenant.
+    webhook_url_template: str = "https://{slug}.hooks.funnel.example/webhook"
+    #: Port of kopf's liveness endpoint (``/healthz``).
+    health_port: int = Field(default=8080, ge=1, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FUNNEL_",
@@ -215,6 +239,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingsSettings = Field(default_factory=EmbeddingsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,5 +1,10 @@
 """``funnel operator …``"""
 
+from __future__ import annotations
+
+import asyncio
+import secrets
+
 import typer
 
 app = typer.Typer(
@@ -10,9 +15,35 @@ app = typer.Typer(
 
 @app.command("run")
 def run() -> None:
-    """Run the operator."""
-    typer.echo(
-        "`funnel operator run` is not built yet (it arrives with the Kubernetes capability).",
-        err=True,
+    """Reconcile FunnelTenants into each organisation's receiver, bridge, worker and API.
+
+    Configured by ``FUNNEL_OPERATOR__*`` (see ``OperatorSettings``). With several replicas the
+    pods coordinate through kopf peering: only the one with the highest priority reconciles.
+    """
+    import kopf
+
+    from funnel.core.settings import get_settings
+    from funnel.core.telemetry import configure_logging
+    from funnel.core.telemetry.metrics import mark_up, start_metrics_server
+    from funnel.operator.handlers import build_registry
+
+    settings = get_settings()
+    configure_logging(settings.observability, service="funnel-operator")
+    start_metrics_server(settings.observability.metrics_port)
+    mark_up("funnel-operator")
+    operator = settings.operator
+    registry, _ = build_registry(operator)
+    # Peers with equal priority all pause (kopf's safety rule), so each pod draws its own: the
+    # live pod with the highest draw is the leader, and a survivor takes over when it goes.
+    priority = 1 + secrets.randbelow(2**31 - 2)
+    asyncio.run(
+        kopf.operator(
+            registry=registry,
+            clusterwide=not operator.namespace,
+            namespaces=[operator.namespace] if operator.namespace else (),
+            standalone=operator.standalone,
+            peering_name=operator.peering_name,
+            priority=priority,
+            liveness_endpoint=f"http://0.0.0.0:{operator.health_port}/healthz",
+        )
     )
-    raise typer.Exit(2)
