@@ -24,8 +24,11 @@ uv:
 setup: uv
 	$(UV) sync --all-packages --frozen --python 3.11
 
-## check: lint, formatting, types and the import contracts (configured in pyproject.toml)
+## check: lock freshness, lint, formatting, types and the import contracts (pyproject.toml)
+# setup installs with --frozen (exactly the lock, no resolution), so a pyproject.toml edited
+# without `uv lock` would go unnoticed there: the lock check catches it.
 check: setup
+	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

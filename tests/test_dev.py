@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,9 +18,8 @@ import boto3
 import pytest
 from aiokafka.client import AIOKafkaClient
 
+from funnel.core.dev import _exit_status, _PortPlan
 from funnel.core.devstack.process import free_port, tcp_ready
-
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.kafka, pytest.mark.sqs]
 
 FUNNEL = Path(sys.executable).parent / "funnel"
 START_TIMEOUT_S = 180
@@ -62,6 +62,10 @@ def _assert_complete(info: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.kafka
+@pytest.mark.sqs
 async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
     port = free_port()
@@ -166,3 +170,26 @@ async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path)
     assert "Stopped." in (tmp_path / "second.log").read_text()
     assert not any(_alive(pid) for pid in pids)
     assert not tcp_ready("127.0.0.1", int(kafka["bootstrap_servers"].rsplit(":", 1)[1]))
+
+
+def test_a_command_that_exits_2_is_not_built_yet_and_any_other_exit_is_a_failure(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "api.log"
+    log.write_text("`funnel api serve` is not built yet (it arrives with the API capability).\n")
+    assert _exit_status(2, log) == (
+        "not built yet",
+        "`funnel api serve` is not built yet (it arrives with the API capability).",
+    )
+    log.write_text("Traceback (most recent call last):\nRuntimeError: boom\n\n")
+    assert _exit_status(1, log) == ("failed", "exit code 1: RuntimeError: boom")
+
+
+def test_port_plan_skips_ports_in_use() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        plan = _PortPlan(port)
+        first, second = plan.next(), plan.next()
+    assert port < first < second
