@@ -117,6 +117,29 @@ class WhatsAppSettings(BaseModel):
     default_throughput_mps: float = Field(default=80.0, gt=0)
 
 
+class WorkerSettings(BaseModel):
+    """The pipeline worker: debounce, retries and the outbox sender."""
+
+    #: A customer's messages this close together become one turn.
+    debounce_s: float = Field(default=1.5, ge=0, le=30)
+    #: However fast the customer keeps typing, a turn starts this long after the first message.
+    max_debounce_s: float = Field(default=6.0, ge=0, le=120)
+    #: Attempts at an event that keeps failing for a reason other than infrastructure, before it
+    #: goes to the dead-letter topic with its error.
+    max_event_attempts: int = Field(default=5, ge=1, le=100)
+    event_retry_base_s: float = Field(default=0.5, gt=0)
+    #: Sends in flight at once per worker process.
+    sender_concurrency: int = Field(default=64, ge=1, le=10_000)
+    sender_batch: int = Field(default=100, ge=1, le=1_000)
+    sender_poll_s: float = Field(default=0.5, gt=0)
+    #: Per-recipient pacing (WhatsApp's pair rate): sustained interval and burst.
+    pair_interval_s: float = Field(default=6.0, gt=0)
+    pair_burst: int = Field(default=5, ge=1)
+    #: Download inbound media and keep a copy (Meta's URLs expire in minutes).
+    download_media: bool = True
+    drain_timeout_s: float = Field(default=30.0, gt=0)
+
+
 class LlmProvider(enum.StrEnum):
     GEMINI = "gemini"
     OFFLINE = "offline"
@@ -237,6 +260,7 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     embeddings: EmbeddingsSettings = Field(default_factory=EmbeddingsSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
