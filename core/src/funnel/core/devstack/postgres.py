@@ -97,8 +97,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-async def _execute_autocommit(admin_url: str, *statements: str) -> list[Any]:
-    # CREATE/DROP DATABASE cannot run inside a transaction block.
+async def execute_autocommit(admin_url: str, *statements: str) -> list[Any]:
+    """Run ``statements`` outside a transaction block (CREATE/DROP DATABASE, ALTER SYSTEM)."""
     engine = create_async_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
@@ -129,13 +129,13 @@ async def create_database(admin_url: str, name: str, template: str | None = None
     sql = f"CREATE DATABASE {_quote(name)}"
     if template is not None:
         sql += f" TEMPLATE {_quote(template)} STRATEGY FILE_COPY"
-    await _execute_autocommit(admin_url, sql)
+    await execute_autocommit(admin_url, sql)
     return database_url(admin_url, name)
 
 
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop ``name`` if it exists, disconnecting anyone still connected."""
-    await _execute_autocommit(admin_url, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+    await execute_autocommit(admin_url, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
 
 
 def _run(coro: Coroutine[Any, Any, _T]) -> _T:
