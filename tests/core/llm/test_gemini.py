@@ -448,6 +448,56 @@ def test_schema_of_a_recursive_model_keeps_its_definitions() -> None:
         parse_output('{"label": "Not Lower"}', Node)
 
 
+_GEMINI_SCHEMA_KEYWORDS = {
+    "type",
+    "format",
+    "description",
+    "enum",
+    "items",
+    "prefixItems",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "anyOf",
+    "properties",
+    "additionalProperties",
+    "required",
+    "$ref",
+    "$defs",
+}
+
+
+def _unsupported_keywords(node: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _unsupported_keywords(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("properties", "$defs") and isinstance(value, dict):
+                # Field and definition names, not keywords.
+                for sub in value.values():
+                    found |= _unsupported_keywords(sub)
+                continue
+            if key not in _GEMINI_SCHEMA_KEYWORDS:
+                found.add(key)
+            found |= _unsupported_keywords(value)
+    return found
+
+
+@pytest.mark.parametrize("name", ["EyesOutput", "BrainOutput", "MouthOutput", "MemoryOutput"])
+def test_the_stage_output_models_derive_a_gemini_schema(name: str) -> None:
+    from funnel.core.htl import schemas
+
+    model: type[BaseModel] = getattr(schemas, name)
+    schema = response_json_schema(model)
+
+    assert set(schema["properties"]) == set(model.model_fields)
+    assert _unsupported_keywords(schema) == set()
+    assert _unsupported_keywords(response_json_schema(Analysis)) == set()
+
+
 def test_retry_delays_grow_with_jitter_and_stay_capped() -> None:
     import random
 
