@@ -198,6 +198,24 @@ async def test_fenced_json_is_salvaged(fake_gemini: FakeGemini, client: GeminiCl
     assert result.raw_text.startswith("```json")
 
 
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply.blocked("SAFETY"), "output: SAFETY"),
+        (Reply.blocked("PROHIBITED_CONTENT", prompt=True), "prompt: PROHIBITED_CONTENT"),
+    ],
+)
+async def test_blocked_content_is_rejected_without_retry(
+    fake_gemini: FakeGemini, client: GeminiClient, reply: Reply, reason: str
+) -> None:
+    fake_gemini.queue(reply, Reply.json(VALID))
+
+    with pytest.raises(LlmRejected, match=reason):
+        await client.generate(request())
+
+    assert len(fake_gemini.calls()) == 1
+
+
 async def test_prose_around_json_is_not_guessed_at(
     fake_gemini: FakeGemini, client: GeminiClient
 ) -> None:

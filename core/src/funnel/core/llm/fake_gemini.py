@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 import math
 import socket
@@ -70,6 +71,8 @@ class Reply:
     delay_s: float = 0.0
     error_message: str = ""
     finish_reason: str = "STOP"
+    #: Set: the prompt itself is blocked (``promptFeedback.blockReason``), with no candidate.
+    prompt_block_reason: str = ""
     #: Overrides the token counts the fake would otherwise estimate.
     prompt_tokens: int | None = None
     output_tokens: int | None = None
@@ -104,18 +107,17 @@ class Reply:
         return cls(status=status, error_message=message or f"scripted {status}", **kwargs)
 
     @classmethod
+    def blocked(cls, reason: str = "SAFETY", *, prompt: bool = False) -> Reply:
+        """A safety refusal: of the prompt (no candidate) or of the output (finish reason)."""
+        if prompt:
+            return cls(prompt_block_reason=reason)
+        return cls(text="", finish_reason=reason)
+
+    @classmethod
     def slow(cls, delay_s: float, then: Reply | None = None) -> Reply:
         """``then`` (an empty JSON object by default), answered after ``delay_s`` seconds."""
         base = then if then is not None else cls(text="{}")
-        return cls(
-            status=base.status,
-            text=base.text,
-            delay_s=delay_s,
-            error_message=base.error_message,
-            finish_reason=base.finish_reason,
-            prompt_tokens=base.prompt_tokens,
-            output_tokens=base.output_tokens,
-        )
+        return dataclasses.replace(base, delay_s=delay_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,17 @@ def _generate_payload(
     output_tokens = (
         reply.output_tokens if reply.output_tokens is not None else _estimate_tokens(reply.text)
     )
+    usage = {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": output_tokens,
+        "totalTokenCount": prompt_tokens + output_tokens,
+    }
+    if reply.prompt_block_reason:
+        return {
+            "promptFeedback": {"blockReason": reply.prompt_block_reason},
+            "usageMetadata": {**usage, "candidatesTokenCount": 0},
+            "modelVersion": recorded.model,
+        }
     candidate: dict[str, Any] = {
         "content": {"role": "model", "parts": [{"text": text}]},
         "index": 0,
@@ -425,11 +438,7 @@ def _generate_payload(
         candidate["finishReason"] = reply.finish_reason
     return {
         "candidates": [candidate],
-        "usageMetadata": {
-            "promptTokenCount": prompt_tokens,
-            "candidatesTokenCount": output_tokens,
-            "totalTokenCount": prompt_tokens + output_tokens,
-        },
+        "usageMetadata": usage,
         "modelVersion": recorded.model,
         "responseId": uuid.uuid4().hex[:20],
     }

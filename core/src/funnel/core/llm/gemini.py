@@ -425,6 +425,18 @@ class GeminiClient:
         latency_ms = (time.perf_counter() - started) * 1000
         text = _response_text(response)
         usage = _usage(response)
+        blocked = _blocked_reason(response)
+        if blocked is not None:
+            # A refusal on content grounds is final: the same prompt is refused again.
+            log.warning(
+                "llm.generate.blocked",
+                extra={"stage": request.stage.value, "model": request.model, "reason": blocked},
+            )
+            raise LlmRejected(
+                f"{request.stage.value}: Gemini blocked the content ({blocked})",
+                provider=PROVIDER,
+                model=request.model,
+            )
         try:
             output = parse_output(text, request.output_type)
         except ValueError as exc:
@@ -481,11 +493,26 @@ def _response_text(response: types.GenerateContentResponse) -> str:
     return "".join(part.text for part in content.parts if part.text and not part.thought)
 
 
+# Finish reasons that mean "refused", as opposed to "ran out of tokens" or "done".
+_BLOCKING_FINISH = frozenset(
+    {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE"}
+)
+
+
+def _blocked_reason(response: types.GenerateContentResponse) -> str | None:
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        return f"prompt: {feedback.block_reason.value}"
+    if response.candidates and response.candidates[0].finish_reason is not None:
+        finish = str(response.candidates[0].finish_reason.value)
+        if finish in _BLOCKING_FINISH:
+            return f"output: {finish}"
+    return None
+
+
 def _finish_reason(response: types.GenerateContentResponse) -> str:
     if response.candidates and response.candidates[0].finish_reason is not None:
         return str(response.candidates[0].finish_reason.value)
-    if response.prompt_feedback is not None and response.prompt_feedback.block_reason:
-        return f"BLOCKED:{response.prompt_feedback.block_reason.value}"
     return "UNKNOWN"
 
 
