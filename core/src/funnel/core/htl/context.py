@@ -21,9 +21,12 @@ from funnel.core.htl.schemas import (
 )
 from funnel.core.htl.text import estimate_tokens
 
-#: Tokens of earlier conversation a prompt may carry. About 25 short WhatsApp messages; the
-#: rolling summary (≤1,500 characters) covers everything older.
-DEFAULT_HISTORY_BUDGET = 1200
+#: Tokens of earlier conversation a prompt may carry: about 1,600 characters, 10–15 WhatsApp
+#: messages (the original's fixed window was 10). The rolling summary (≤1,500 characters) covers
+#: everything older. Sized so a prompt at turn 100 is at most 1.25x the prompt at turn 5
+#: (the issue's bound, checked in ``tests/core/htl/test_context.py``); a bigger budget buys
+#: little, because the summary already carries what matters from older turns.
+DEFAULT_HISTORY_BUDGET = 400
 
 # What one message costs beyond its text: the author, the time and the line's framing.
 _MESSAGE_OVERHEAD_TOKENS = 8
