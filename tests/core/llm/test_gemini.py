@@ -238,6 +238,22 @@ async def test_rate_limit_then_success_is_retried_once(
     assert 0 < sleep.delays[0] <= 0.05
 
 
+async def test_a_rate_limit_s_retry_delay_is_honoured_within_the_cap(
+    fake_gemini: FakeGemini, client: GeminiClient, sleep: RecordingSleep
+) -> None:
+    # fast_retry: backoff at most 0.01 s on the first retry, cap 0.05 s.
+    fake_gemini.queue(
+        Reply.error(429, retry_delay_s=0.04),
+        Reply.error(429, retry_delay_s=30.0),
+        Reply.json(VALID),
+    )
+
+    result = await client.generate(request())
+
+    assert result.attempts == 3
+    assert sleep.delays == [pytest.approx(0.04), pytest.approx(0.05)]
+
+
 async def test_rate_limit_every_time_raises_rate_limited(
     fake_gemini: FakeGemini, client: GeminiClient
 ) -> None:

@@ -71,6 +71,8 @@ class Reply:
     delay_s: float = 0.0
     error_message: str = ""
     finish_reason: str = "STOP"
+    #: For an error: the ``RetryInfo.retryDelay`` Gemini attaches to a 429, in seconds.
+    retry_delay_s: float | None = None
     #: Set: the prompt itself is blocked (``promptFeedback.blockReason``), with no candidate.
     prompt_block_reason: str = ""
     #: Overrides the token counts the fake would otherwise estimate.
@@ -358,7 +360,7 @@ class FakeGemini:
             )
         await self._wait(scripted.delay_s)
         if scripted.status != 200:
-            return _error(scripted.status, scripted.error_message)
+            return _error(scripted.status, scripted.error_message, scripted.retry_delay_s)
         if method == "streamGenerateContent":
             return StreamingResponse(
                 _sse_chunks(recorded, scripted), media_type="text/event-stream"
@@ -390,17 +392,17 @@ class FakeGemini:
         return {"embeddings": vectors}
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": {
-                "code": status,
-                "message": message,
-                "status": _STATUS_NAMES.get(status, "UNKNOWN"),
-            }
-        },
-        status_code=status,
-    )
+def _error(status: int, message: str, retry_delay_s: float | None = None) -> JSONResponse:
+    error: dict[str, Any] = {
+        "code": status,
+        "message": message,
+        "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+    }
+    if retry_delay_s is not None:
+        error["details"] = [
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s}s"}
+        ]
+    return JSONResponse({"error": error}, status_code=status)
 
 
 def _estimate_tokens(text: str) -> int:

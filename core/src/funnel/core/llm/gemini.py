@@ -266,7 +266,9 @@ def map_error(exc: BaseException, *, model: str, secret: str) -> LlmError:
     if isinstance(exc, LlmError):
         return exc
     if isinstance(exc, genai_errors.APIError):
-        summary = _redact(f"Gemini answered {exc.code} {exc.status or ''}: {exc.message}", secret)
+        summary = _redact(
+            f"Gemini answered {exc.code} {exc.status or ''}: {exc.message or ''}", secret
+        )
         if exc.code == 429:
             return LlmRateLimited(summary, provider=PROVIDER, model=model)
         if exc.code == 408:
