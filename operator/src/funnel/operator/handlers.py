@@ -55,6 +55,12 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
     state = OperatorState(settings=settings)
     resource = (GROUP, VERSION, PLURAL)
 
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # A registry of our own has none of the default login handlers: name the one we use
+        # (the kubernetes client's: in-cluster service account first, kubeconfig otherwise).
+        return kopf.login_via_client(**kwargs)
+
     @kopf.on.startup(registry=registry)
     async def configure(settings: kopf.OperatorSettings, logger: Any, **_: Any) -> None:
         # Progress and the last-handled spec go to annotations under our own prefix, keeping the
