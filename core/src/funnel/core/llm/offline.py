@@ -286,6 +286,10 @@ def observe_offline(ctx: TurnContext) -> EyesOutput:
     query = None
     if knowledge:
         extra = _TOPIC_TERMS.get(topic or "", "")
+        # In a burst ("hi" / "I have a 2 kW roof" / "price?") search with the asking messages,
+        # not the greeting around them.
+        asking = [m.text for m in leads if _QUESTION.search(m.text) or _PRICE.search(m.text)]
+        text = "\n".join(asking) or text
         # No translation here: a message in another script is searched by the topic's English
         # terms and any Latin words in it (product names), which is what the documents share.
         if dominant_script(text) not in (None, "Latn"):
@@ -706,7 +710,7 @@ def extract_facts(messages: list[ChatMessage]) -> LeadFacts:
         if match and match.group(1).split()[0].lower() not in _NOT_NAMES:
             name = match.group(1).strip("।,.")
         if found := _COMPANY.search(text):
-            company = found.group(1)
+            company = found.group(1).rstrip(".,;:!")
         needs += [clip(m.group(1).strip(), 80) for m in _NEED.finditer(text)]
     return LeadFacts(name=name, email=email, company=company, needs=needs)
 
