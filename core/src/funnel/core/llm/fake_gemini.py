@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -195,13 +195,14 @@ class FakeGemini:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._embedder_cache: dict[int, HashingEmbedder] = {}
         self.app = Starlette(
+            lifespan=self._lifespan,
             routes=[
                 Route(
                     "/{version}/models/{model_and_method:path}",
                     self._handle,
                     methods=["POST"],
                 )
-            ]
+            ],
         )
 
     # -- scripting -------------------------------------------------------------------------
@@ -267,7 +268,7 @@ class FakeGemini:
             self.app,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on",
             timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
@@ -309,11 +310,15 @@ class FakeGemini:
 
     # -- the API ---------------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        # Made on the server's loop before the first request; the loop is kept so stop() can
+        # set the event from the caller's thread.
+        self._loop = asyncio.get_running_loop()
+        self._closing = asyncio.Event()
+        yield
+
     async def _handle(self, request: Request) -> Response:
-        if self._closing is None:
-            # Made on the server's loop; the loop is kept so stop() can set it from its thread.
-            self._loop = asyncio.get_running_loop()
-            self._closing = asyncio.Event()
         version = request.path_params["version"]
         model, sep, method = str(request.path_params["model_and_method"]).partition(":")
         if not sep:
