@@ -172,6 +172,8 @@ def test_devanagari_words_are_not_split_at_vowel_signs() -> None:
     # Python's \w does not match vowel signs: split there, "कीमत" (price) would contain the
     # word "मत" (don't) and match it.
     assert abs(cosine(embedder.embed_sync("कीमत"), embedder.embed_sync("मत"))) < 0.15
+    # The danda ends a sentence; it is not part of the last word.
+    assert embedder.embed_sync("उम्र 12 साल।") == embedder.embed_sync("उम्र 12 साल")
 
 
 async def test_large_batches_are_embedded_off_the_loop_with_the_same_result() -> None:

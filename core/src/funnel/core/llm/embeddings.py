@@ -54,9 +54,10 @@ def _require_text(texts: Iterable[str]) -> None:
 
 # ---------------------------------------------------------------------------- offline: hashing
 
-# Word characters plus the combining marks of Indic scripts: Python's ``\w`` leaves out vowel
-# signs (category Mn/Mc), which would cut "हिंदी" into pieces. Devanagari through Sinhala.
-_TOKEN = re.compile(r"[\w\u0900-\u0DFF]+")
+# Word characters plus the Indic blocks, Devanagari through Sinhala: Python's ``\w`` leaves out
+# vowel signs (category Mn/Mc), which would cut "हिंदी" into pieces. The danda and double danda
+# (U+0964, U+0965) are the full stop of these scripts and stay separators.
+_TOKEN = re.compile(r"[\w\u0900-\u0963\u0966-\u0DFF]+")
 
 # Function words in English, romanised Hindi (Hinglish) and Hindi. They still count, a little:
 # "how do I pay" and "I pay" should differ, but "what is the" should not decide a match.
