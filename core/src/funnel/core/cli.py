@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
+from funnel.core.sandbox.cli import sandbox_app
 from funnel.core.settings import get_settings
+from funnel.core.simulate import simulate
 
 app = typer.Typer(
     name="funnel",
@@ -33,6 +35,8 @@ DEPLOYABLES = {
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(sandbox_app, name="sandbox")
+app.command("simulate")(simulate)
 
 
 def _alembic_config() -> object:
