@@ -355,3 +355,30 @@ async def test_refused_connection_was_not_sent() -> None:
             await client.send_text(TO, "hi", callback_data="o")
     assert info.value.retryable
     assert not info.value.may_have_been_sent
+
+
+async def test_prepared_body_is_sent_as_stored(env: Env) -> None:
+    stored = build_buttons(TO, "Confirm?", [ReplyButton("y", "Yes")], callback_data="outbox-77")
+    result = await env.client.send_prepared(stored)
+    [sent] = env.state.sent
+    assert sent.body == stored
+    assert sent.biz_opaque_callback_data == "outbox-77"
+    assert sent.wamid == result.wamid
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "text", "to": TO, "text": {"body": "x"}},
+        {"messaging_product": "whatsapp", "to": TO, "text": {"body": "x"}},
+        {"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}},
+        {**build_text(TO, "x", callback_data="c"), "biz_opaque_callback_data": "c" * 513},
+    ],
+    ids=["no-product", "no-type", "no-recipient", "callback-too-long"],
+)
+async def test_malformed_prepared_body_is_refused_locally(
+    env: Env, body: dict[str, object]
+) -> None:
+    with pytest.raises(GraphValidationError):
+        await env.client.send_prepared(body)
+    assert list(env.state.sent) == []

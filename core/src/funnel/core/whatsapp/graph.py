@@ -43,6 +43,7 @@ from funnel.core.whatsapp.errors import (
     GraphMediaIntegrityError,
     GraphTimeoutError,
     GraphTransportError,
+    GraphValidationError,
     classify,
     error_from_response,
 )
@@ -70,6 +71,7 @@ from funnel.core.whatsapp.graph_models import (
     build_reaction,
     build_template,
     build_text,
+    validate_callback_data,
 )
 
 log = get_logger(__name__)
@@ -108,6 +110,8 @@ class GraphClient(Protocol):
     """
 
     phone_number_id: str
+
+    async def send_prepared(self, body: Mapping[str, Any]) -> SendResult: ...
 
     async def send_text(
         self,
@@ -379,9 +383,20 @@ class HttpGraphClient:
     # ------------------------------------------------------------ sends
 
     async def send_prepared(self, body: Mapping[str, Any]) -> SendResult:
-        """Send a body built earlier (the outbox stores complete Graph requests, built and
-        validated by the ``build_*`` functions when the decision was made)."""
-        return await self._send(str(body.get("type") or "message"), dict(body))
+        """Send a body built earlier by a ``build_*`` function.
+
+        The outbox stores the complete Graph request, built and validated when the decision was
+        made, so a retry sends exactly the bytes that were decided. Only the envelope is checked
+        again here: the body may have been stored by an older release.
+        """
+        if body.get("messaging_product") != "whatsapp" or not body.get("type"):
+            raise GraphValidationError("a prepared send needs messaging_product and type")
+        if not body.get("to") and not body.get("recipient"):
+            raise GraphValidationError("a prepared send needs a recipient")
+        callback = body.get("biz_opaque_callback_data")
+        if callback is not None:
+            validate_callback_data(str(callback))
+        return await self._send(str(body["type"]), dict(body))
 
     async def send_text(
         self,
