@@ -19,6 +19,7 @@ from funnel.core.htl.schemas import (
     Retrieval,
     RetrievedChunk,
 )
+from funnel.core.htl.text import guess_language
 from tests.core.htl.factories import NOW, turn
 
 
@@ -194,3 +195,19 @@ def test_the_enums_match_the_database_models() -> None:
         (enums.TemplatePurpose, db.TemplatePurpose),
     ]:
         assert [m.value for m in ours] == [m.value for m in theirs], ours.__name__
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "expected"),
+    [
+        ("hello, price please", "en", "en"),
+        ("hello, price please", "hi", "en"),
+        ("hola, cuánto cuesta", "es", "es"),
+        ("bhai price kitna hai", "en", "hi-Latn"),
+        ("कीमत कितनी है", "en", "hi-Deva"),
+        ("كم السعر", "en", "ar-Arab"),
+        ("👍", "es", "es"),
+    ],
+)
+def test_language_guess(text: str, default: str, expected: str) -> None:
+    assert guess_language(text, default) == expected

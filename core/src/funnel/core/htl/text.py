@@ -100,6 +100,9 @@ def is_hinglish(text: str) -> bool:
     return hits >= 2 or (hits == 1 and len(tokens) <= 3)
 
 
+_LATIN_LANGUAGES = frozenset(
+    {"en", "es", "pt", "fr", "de", "it", "nl", "id", "ms", "sw", "tr", "pl", "ro", "vi", "tl"}
+)
 _SCRIPT_LANGUAGE = {
     "Deva": "hi",
     "Arab": "ar",
@@ -131,7 +134,12 @@ def guess_language(text: str, default: str = "en") -> str:
     if script is None:
         return default
     if script == "Latn":
-        return "hi-Latn" if is_hinglish(text) else default.split("-")[0] or "en"
+        if is_hinglish(text):
+            return "hi-Latn"
+        # Latin script alone cannot tell English from Spanish: keep the organisation's language
+        # when it is written in Latin letters, else assume English.
+        primary = default.split("-")[0]
+        return primary if primary in _LATIN_LANGUAGES else "en"
     language = _SCRIPT_LANGUAGE.get(script, "und")
     return f"{language}-{script}"
 
