@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,54 +21,10 @@ from funnel.core.simulate import (
     run_simulate,
     signature_header,
 )
-from tests.core.sandbox.support import serve_sandbox
+from tests.core.sandbox.support import Received, receiver_stub, serve_sandbox
 
 SECRET = "test_app_secret"
 PNID = "106540352242922"
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Stub:
-    url: str
-    received: list[Received] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def receiver_stub(
-    status: int = 200, on_post: Callable[[bytes], None] | None = None
-) -> Iterator[Stub]:
-    """A tiny HTTP receiver that keeps the exact bytes it was sent."""
-    stub = Stub(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            stub.received.append(Received(self.path, dict(self.headers.items()), body))
-            if on_post is not None:
-                on_post(body)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def verify(received: Received, secret: str = SECRET) -> bool:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import re
+from collections.abc import AsyncIterator
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated, Any
@@ -30,6 +32,7 @@ from funnel.core.sandbox.state import (
     ScriptRule,
     TemplateSeed,
 )
+from funnel.core.sandbox.webhooks import StatusNotifier, WebhookConfig
 from funnel.core.telemetry import get_logger
 from funnel.core.whatsapp.errors import ERROR_TITLES
 
@@ -95,16 +98,38 @@ class _Invalid(Exception):
 
 
 def create_sandbox_app(
-    state: SandboxState | None = None, *, tokens: dict[str, str] | None = None
+    state: SandboxState | None = None,
+    *,
+    tokens: dict[str, str] | None = None,
+    webhook: WebhookConfig | None = None,
 ) -> FastAPI:
-    """A fresh sandbox. ``tokens`` maps phone number ids to the only token accepted for each."""
+    """A fresh sandbox.
+
+    ``tokens`` maps phone number ids to the only token accepted for each; ``webhook`` turns on
+    status webhooks (see :mod:`funnel.core.sandbox.webhooks`).
+    """
     sandbox = state or SandboxState()
     for phone_number_id, token in (tokens or {}).items():
         sandbox.phone_numbers[phone_number_id] = PhoneNumberSeed(
             phone_number_id=phone_number_id, token=token
         )
-    app = FastAPI(title="Funnel WhatsApp sandbox", docs_url="/sandbox/docs", openapi_url=None)
+    if webhook is not None:
+        sandbox.webhook = webhook
+    notifier = StatusNotifier()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await notifier.aclose()
+
+    app = FastAPI(
+        title="Funnel WhatsApp sandbox",
+        docs_url="/sandbox/docs",
+        openapi_url="/sandbox/openapi.json",
+        lifespan=lifespan,
+    )
     app.state.sandbox = sandbox
+    app.state.notifier = notifier
 
     def check_auth(request: Request, phone_number_id: str | None) -> JSONResponse | None:
         header = request.headers.get("authorization", "")
@@ -206,6 +231,27 @@ def create_sandbox_app(
         )
         sandbox.templates.setdefault(seed.waba_id, []).append(template)
         return {"id": template["id"], "status": seed.status}
+
+    @app.post("/sandbox/webhook")
+    async def set_webhook(config: WebhookConfig) -> dict[str, bool]:
+        sandbox.webhook = config
+        return {"success": True}
+
+    @app.get("/sandbox/webhook")
+    async def get_webhook() -> dict[str, Any]:
+        if sandbox.webhook is None:
+            return {"enabled": False}
+        return {
+            "enabled": True,
+            **sandbox.webhook.model_dump(exclude={"app_secret"}),
+            "delivered": notifier.delivered,
+            "failed": notifier.failed,
+        }
+
+    @app.delete("/sandbox/webhook")
+    async def clear_webhook() -> dict[str, bool]:
+        sandbox.webhook = None
+        return {"success": True}
 
     @app.post("/sandbox/reset")
     async def reset() -> dict[str, bool]:
@@ -310,6 +356,15 @@ def create_sandbox_app(
             "sandbox.sent",
             extra={"phone_number_id": phone_number_id, "type": body.get("type"), "wamid": wamid},
         )
+        if sandbox.webhook is not None:
+            notifier.schedule(
+                sandbox.webhook,
+                phone_number_id=phone_number_id,
+                wamid=wamid,
+                recipient=wa_id,
+                callback_data=callback if isinstance(callback, str) else None,
+                error_code=rule.async_error_code if rule is not None else None,
+            )
         if rule is not None and rule.delay_s:
             await asyncio.sleep(rule.delay_s)
         contact: dict[str, str] = {"input": recipient or ""}

@@ -38,6 +38,19 @@ def serve(
             "Without it any non-empty Bearer token is accepted."
         ),
     ] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Post signed sent/delivered/read status webhooks here after each send."),
+    ] = None,
+    app_secret: Annotated[
+        str | None, typer.Option(help="App secret that signs the status webhooks.")
+    ] = None,
+    waba_id: Annotated[
+        str, typer.Option(help="WABA id put in the status webhooks' entry[].id.")
+    ] = "102290129340398",
+    status_delay: Annotated[
+        float, typer.Option(help="Seconds between one status webhook and the next.")
+    ] = 0.1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the sandbox until interrupted. Point FUNNEL_WHATSAPP__GRAPH_BASE_URL at it."""
@@ -52,6 +65,17 @@ def serve(
             err=True,
         )
         raise typer.Exit(2) from exc
-    app = create_sandbox_app(SandboxState(max_sent=max_sent), tokens=_parse_tokens(token or []))
+    webhook = None
+    if webhook_url:
+        if not app_secret:
+            raise typer.BadParameter("--webhook-url needs --app-secret to sign with")
+        from funnel.core.sandbox.webhooks import WebhookConfig
+
+        webhook = WebhookConfig(
+            url=webhook_url, app_secret=app_secret, waba_id=waba_id, delay_s=status_delay
+        )
+    app = create_sandbox_app(
+        SandboxState(max_sent=max_sent), tokens=_parse_tokens(token or []), webhook=webhook
+    )
     typer.echo(f"WhatsApp sandbox on http://{host}:{port} (recorded sends: /sandbox/sent)")
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from funnel.core.sandbox.webhooks import WebhookConfig
+
 DEFAULT_MAX_SENT = 1_000
 DEFAULT_MAX_MEDIA = 500
 
@@ -42,14 +44,18 @@ class ScriptRule(BaseModel):
     http_status: int | None = Field(default=None, ge=400, le=599)
     #: Answer with an HTML error page with this status (what Meta's edge sometimes serves).
     html_status: int | None = Field(default=None, ge=400, le=599)
+    #: Accept the send (200 and a wamid), then report it ``failed`` with this code by status
+    #: webhook, as Meta does for 131047, 131026 or 130472. Needs a configured webhook.
+    async_error_code: int | None = None
     #: Wait this long before answering: longer than the client's timeout simulates a timeout.
     #: The send is recorded on arrival, as a real timed-out send may well have gone out.
     delay_s: float = Field(default=0.0, ge=0.0, le=300.0)
 
     @model_validator(mode="after")
     def _one_outcome(self) -> ScriptRule:
-        if self.error_code is not None and self.html_status is not None:
-            raise ValueError("give error_code or html_status, not both")
+        outcomes = (self.error_code, self.html_status, self.async_error_code)
+        if sum(outcome is not None for outcome in outcomes) > 1:
+            raise ValueError("give at most one of error_code, html_status and async_error_code")
         return self
 
     def matches(self, phone_number_id: str, to: str | None) -> bool:
@@ -145,6 +151,8 @@ class SandboxState:
     phone_numbers: dict[str, PhoneNumberSeed] = field(default_factory=dict)
     #: waba_id → templates (Graph JSON objects), in creation order.
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Where to post status webhooks; ``None`` posts none.
+    webhook: WebhookConfig | None = None
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
 
