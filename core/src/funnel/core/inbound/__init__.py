@@ -1,0 +1,1 @@
+"""Storing what customers send: routing, ingest with dedup, statuses, opt-outs."""

@@ -1,0 +1,1 @@
+"""The outbox: every send is a row first, delivered by the sender."""

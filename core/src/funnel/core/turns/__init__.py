@@ -1,0 +1,1 @@
+"""A turn: what the worker hands the pipeline, and how the result is persisted."""

@@ -1,0 +1,1 @@
+"""The worker process: resources, handlers, the outbox sender, the app."""
