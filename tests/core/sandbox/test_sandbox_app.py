@@ -286,6 +286,20 @@ async def test_delete_unknown_template_is_an_error(http: httpx.AsyncClient) -> N
     response = await http.delete(f"/v23.0/{WABA}/message_templates", params={"name": "nope"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == 100
+    unnamed = await http.delete(f"/v23.0/{WABA}/message_templates")
+    assert unnamed.json()["error"]["code"] == 100
+
+
+async def test_control_payloads_are_validated(http: httpx.AsyncClient) -> None:
+    for path, body in [
+        ("/sandbox/templates", {"name": "no_waba"}),
+        ("/sandbox/phone-numbers", {"token": "x"}),
+        ("/sandbox/webhook", {"url": "http://r"}),
+        ("/sandbox/script", {"error_code": 1}),
+    ]:
+        response = await http.post(path, json=body)
+        assert response.status_code == 422, path
+        assert response.json()["detail"], path
 
 
 async def test_reset_forgets_everything(http: httpx.AsyncClient, state: SandboxState) -> None:

@@ -1,5 +1,5 @@
 """The WhatsApp sandbox: a fake Graph API for tests and ``funnel dev``.
 
 ``create_sandbox_app`` lives in :mod:`funnel.core.sandbox.app`; it is not imported here so that
-``funnel --help`` works where FastAPI is not installed.
+``funnel --help`` works where Starlette (the ``local`` extra) is not installed.
 """

@@ -5,7 +5,9 @@ The real Graph client is pointed at it (by base URL, or in-process through
 sandbox records every send (``GET /sandbox/sent``) and can be scripted to fail the next sends in
 every way the protocol doc lists (``POST /sandbox/script``). See ``README.md`` beside this file.
 
-It imports no database code: it is a stand-in for Meta, not part of Funnel's data plane.
+It imports no database code: it is a stand-in for Meta, not part of Funnel's data plane. It is
+plain Starlette (with pydantic for the control payloads), the same stack as the fake Gemini
+server, so ``funnel-core[local]`` needs nothing more to run it.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import binascii
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated, Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from fastapi import Body, FastAPI, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from funnel.core.sandbox.state import (
     MediaSeed,
@@ -90,6 +95,26 @@ _HTML_ERROR = (
 )
 
 
+_M = TypeVar("_M", bound=BaseModel)
+_SCRIPT: TypeAdapter[list[ScriptRule]] = TypeAdapter(list[ScriptRule])
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+async def _parse(request: Request, model: type[_M]) -> _M | JSONResponse:
+    """A control endpoint's JSON body as ``model``, or a 422 listing the validation errors."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        return JSONResponse({"detail": json.loads(exc.json(include_url=False))}, status_code=422)
+
+
+def _int(value: str | None, default: int, *, low: int, high: int) -> int:
+    try:
+        return min(max(int(value), low), high) if value is not None else default
+    except ValueError:
+        return default
+
+
 class _Invalid(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -102,7 +127,7 @@ def create_sandbox_app(
     *,
     tokens: dict[str, str] | None = None,
     webhook: WebhookConfig | None = None,
-) -> FastAPI:
+) -> Starlette:
     """A fresh sandbox.
 
     ``tokens`` maps phone number ids to the only token accepted for each; ``webhook`` turns on
@@ -117,19 +142,14 @@ def create_sandbox_app(
         sandbox.webhook = webhook
     notifier = StatusNotifier()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await notifier.aclose()
+    routes: list[Route] = []
 
-    app = FastAPI(
-        title="Funnel WhatsApp sandbox",
-        docs_url="/sandbox/docs",
-        openapi_url="/sandbox/openapi.json",
-        lifespan=lifespan,
-    )
-    app.state.sandbox = sandbox
-    app.state.notifier = notifier
+    def route(path: str, method: str, name: str | None = None) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            routes.append(Route(path, handler, methods=[method], name=name or handler.__name__))
+            return handler
+
+        return register
 
     def check_auth(request: Request, phone_number_id: str | None) -> JSONResponse | None:
         header = request.headers.get("authorization", "")
@@ -152,40 +172,51 @@ def create_sandbox_app(
 
     # ------------------------------------------------------------ sandbox control
 
-    @app.get("/sandbox/sent")
-    async def list_sent(
-        to: str | None = None, phone_number_id: str | None = None, since: int = 0
-    ) -> list[dict[str, Any]]:
+    @route("/sandbox/sent", "GET")
+    async def list_sent(request: Request) -> Response:
         """Recorded sends, newest last. ``since`` returns only those with a larger ``seq``."""
-        return [
+        to = request.query_params.get("to")
+        phone_number_id = request.query_params.get("phone_number_id")
+        since = _int(request.query_params.get("since"), 0, low=0, high=2**62)
+        records = [
             r.as_json()
             for r in sandbox.sent
             if r.seq > since
             and (to is None or (r.to or "").lstrip("+") == to.lstrip("+"))
             and (phone_number_id is None or r.phone_number_id == phone_number_id)
         ]
+        return JSONResponse(records)
 
-    @app.delete("/sandbox/sent")
-    async def clear_sent() -> dict[str, bool]:
+    @route("/sandbox/sent", "DELETE")
+    async def clear_sent(request: Request) -> Response:
         sandbox.sent.clear()
-        return {"success": True}
+        return JSONResponse({"success": True})
 
-    @app.post("/sandbox/script")
-    async def add_script(rules: Annotated[list[ScriptRule], Body()]) -> dict[str, int]:
+    @route("/sandbox/script", "POST")
+    async def add_script(request: Request) -> Response:
+        try:
+            rules = _SCRIPT.validate_json(await request.body())
+        except ValidationError as exc:
+            return JSONResponse(
+                {"detail": json.loads(exc.json(include_url=False))}, status_code=422
+            )
         sandbox.script.extend(rules)
-        return {"queued": len(rules), "pending": len(sandbox.script)}
+        return JSONResponse({"queued": len(rules), "pending": len(sandbox.script)})
 
-    @app.get("/sandbox/script")
-    async def get_script() -> list[dict[str, Any]]:
-        return [rule.model_dump() for rule in sandbox.script]
+    @route("/sandbox/script", "GET")
+    async def get_script(request: Request) -> Response:
+        return JSONResponse([rule.model_dump() for rule in sandbox.script])
 
-    @app.delete("/sandbox/script")
-    async def clear_script() -> dict[str, bool]:
+    @route("/sandbox/script", "DELETE")
+    async def clear_script(request: Request) -> Response:
         sandbox.script.clear()
-        return {"success": True}
+        return JSONResponse({"success": True})
 
-    @app.post("/sandbox/media")
-    async def seed_media(seed: MediaSeed) -> Response:
+    @route("/sandbox/media", "POST")
+    async def seed_media(request: Request) -> Response:
+        seed = await _parse(request, MediaSeed)
+        if isinstance(seed, JSONResponse):
+            return seed
         try:
             content = base64.b64decode(seed.content_b64, validate=True)
         except binascii.Error:
@@ -199,8 +230,9 @@ def create_sandbox_app(
         )
         return JSONResponse({"id": blob.id, "sha256": blob.sha256})
 
-    @app.get("/sandbox/media/{media_id}/content")
-    async def media_content(request: Request, media_id: str) -> Response:
+    @route("/sandbox/media/{media_id}/content", "GET")
+    async def media_content(request: Request) -> Response:
+        media_id = request.path_params["media_id"]
         blob = sandbox.media.get(media_id)
         denied = check_auth(request, blob.phone_number_id if blob else None)
         if denied is not None:
@@ -213,13 +245,19 @@ def create_sandbox_app(
             return HTMLResponse("<html><body>URL signature expired</body></html>", 404)
         return Response(blob.content, media_type=blob.mime_type)
 
-    @app.post("/sandbox/phone-numbers")
-    async def seed_phone_number(seed: PhoneNumberSeed) -> dict[str, bool]:
+    @route("/sandbox/phone-numbers", "POST")
+    async def seed_phone_number(request: Request) -> Response:
+        seed = await _parse(request, PhoneNumberSeed)
+        if isinstance(seed, JSONResponse):
+            return seed
         sandbox.phone_numbers[seed.phone_number_id] = seed
-        return {"success": True}
+        return JSONResponse({"success": True})
 
-    @app.post("/sandbox/templates")
-    async def seed_template(seed: TemplateSeed) -> dict[str, str]:
+    @route("/sandbox/templates", "POST")
+    async def seed_template(request: Request) -> Response:
+        seed = await _parse(request, TemplateSeed)
+        if isinstance(seed, JSONResponse):
+            return seed
         template = _template_json(
             sandbox.new_id(),
             seed.name,
@@ -230,38 +268,44 @@ def create_sandbox_app(
             seed.parameter_format,
         )
         sandbox.templates.setdefault(seed.waba_id, []).append(template)
-        return {"id": template["id"], "status": seed.status}
+        return JSONResponse({"id": template["id"], "status": seed.status})
 
-    @app.post("/sandbox/webhook")
-    async def set_webhook(config: WebhookConfig) -> dict[str, bool]:
+    @route("/sandbox/webhook", "POST")
+    async def set_webhook(request: Request) -> Response:
+        config = await _parse(request, WebhookConfig)
+        if isinstance(config, JSONResponse):
+            return config
         sandbox.webhook = config
-        return {"success": True}
+        return JSONResponse({"success": True})
 
-    @app.get("/sandbox/webhook")
-    async def get_webhook() -> dict[str, Any]:
+    @route("/sandbox/webhook", "GET")
+    async def get_webhook(request: Request) -> Response:
         if sandbox.webhook is None:
-            return {"enabled": False}
-        return {
-            "enabled": True,
-            **sandbox.webhook.model_dump(exclude={"app_secret"}),
-            "delivered": notifier.delivered,
-            "failed": notifier.failed,
-        }
+            return JSONResponse({"enabled": False})
+        return JSONResponse(
+            {
+                "enabled": True,
+                **sandbox.webhook.model_dump(exclude={"app_secret"}),
+                "delivered": notifier.delivered,
+                "failed": notifier.failed,
+            }
+        )
 
-    @app.delete("/sandbox/webhook")
-    async def clear_webhook() -> dict[str, bool]:
+    @route("/sandbox/webhook", "DELETE")
+    async def clear_webhook(request: Request) -> Response:
         sandbox.webhook = None
-        return {"success": True}
+        return JSONResponse({"success": True})
 
-    @app.post("/sandbox/reset")
-    async def reset() -> dict[str, bool]:
+    @route("/sandbox/reset", "POST")
+    async def reset(request: Request) -> Response:
         sandbox.reset()
-        return {"success": True}
+        return JSONResponse({"success": True})
 
     # ------------------------------------------------------------ Graph: messages
 
-    @app.post("/{version}/{phone_number_id}/messages")
-    async def send_message(request: Request, version: str, phone_number_id: str) -> Response:
+    @route("/{version}/{phone_number_id}/messages", "POST")
+    async def send_message(request: Request) -> Response:
+        version, phone_number_id = _path(request, "version", "phone_number_id")
         if (bad := check_version(version) or check_auth(request, phone_number_id)) is not None:
             return bad
         try:
@@ -381,8 +425,9 @@ def create_sandbox_app(
 
     # ------------------------------------------------------------ Graph: media
 
-    @app.post("/{version}/{phone_number_id}/media")
-    async def upload_media(request: Request, version: str, phone_number_id: str) -> Response:
+    @route("/{version}/{phone_number_id}/media", "POST")
+    async def upload_media(request: Request) -> Response:
+        version, phone_number_id = _path(request, "version", "phone_number_id")
         if (bad := check_version(version) or check_auth(request, phone_number_id)) is not None:
             return bad
         fields, files = _parse_form(request.headers.get("content-type", ""), await request.body())
@@ -398,19 +443,13 @@ def create_sandbox_app(
 
     # ------------------------------------------------------------ Graph: templates
 
-    @app.get("/{version}/{waba_id}/message_templates")
-    async def list_templates(
-        request: Request,
-        version: str,
-        waba_id: str,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 25,
-        after: str | None = None,
-        summary: str | None = None,
-        status: str | None = None,
-        category: str | None = None,
-        language: str | None = None,
-        name: str | None = None,
-    ) -> Response:
+    @route("/{version}/{waba_id}/message_templates", "GET")
+    async def list_templates(request: Request) -> Response:
+        version, waba_id = _path(request, "version", "waba_id")
+        query = request.query_params
+        limit = _int(query.get("limit"), 25, low=1, high=1000)
+        after, summary, status = query.get("after"), query.get("summary"), query.get("status")
+        category, language, name = query.get("category"), query.get("language"), query.get("name")
         if (bad := check_version(version) or check_auth(request, None)) is not None:
             return bad
         items = [
@@ -443,8 +482,9 @@ def create_sandbox_app(
             }
         return JSONResponse(payload)
 
-    @app.post("/{version}/{waba_id}/message_templates")
-    async def create_template(request: Request, version: str, waba_id: str) -> Response:
+    @route("/{version}/{waba_id}/message_templates", "POST")
+    async def create_template(request: Request) -> Response:
+        version, waba_id = _path(request, "version", "waba_id")
         if (bad := check_version(version) or check_auth(request, None)) is not None:
             return bad
         try:
@@ -482,16 +522,14 @@ def create_sandbox_app(
         sandbox.templates.setdefault(waba_id, []).append(template)
         return JSONResponse({"id": template["id"], "status": "PENDING", "category": category})
 
-    @app.delete("/{version}/{waba_id}/message_templates")
-    async def delete_template(
-        request: Request,
-        version: str,
-        waba_id: str,
-        name: str,
-        hsm_id: str | None = None,
-    ) -> Response:
+    @route("/{version}/{waba_id}/message_templates", "DELETE")
+    async def delete_template(request: Request) -> Response:
+        version, waba_id = _path(request, "version", "waba_id")
         if (bad := check_version(version) or check_auth(request, None)) is not None:
             return bad
+        name, hsm_id = request.query_params.get("name"), request.query_params.get("hsm_id")
+        if not name:
+            return graph_error(100, "The parameter name is required.")
         templates = sandbox.templates.get(waba_id, [])
         keep = [
             t
@@ -505,8 +543,9 @@ def create_sandbox_app(
 
     # ------------------------------------------------------------ Graph: nodes
 
-    @app.get("/{version}/{node_id}")
-    async def get_node(request: Request, version: str, node_id: str) -> Response:
+    @route("/{version}/{node_id}", "GET")
+    async def get_node(request: Request) -> Response:
+        version, node_id = _path(request, "version", "node_id")
         if (bad := check_version(version)) is not None:
             return bad
         blob = sandbox.media.get(node_id)
@@ -542,8 +581,9 @@ def create_sandbox_app(
             }
         )
 
-    @app.delete("/{version}/{media_id}")
-    async def delete_media(request: Request, version: str, media_id: str) -> Response:
+    @route("/{version}/{media_id}", "DELETE")
+    async def delete_media(request: Request) -> Response:
+        version, media_id = _path(request, "version", "media_id")
         if (bad := check_version(version)) is not None:
             return bad
         blob = sandbox.media.get(media_id)
@@ -554,7 +594,19 @@ def create_sandbox_app(
         del sandbox.media[media_id]
         return JSONResponse({"success": True})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await notifier.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sandbox = sandbox
+    app.state.notifier = notifier
     return app
+
+
+def _path(request: Request, *names: str) -> tuple[str, ...]:
+    return tuple(str(request.path_params[name]) for name in names)
 
 
 # ---------------------------------------------------------------- helpers

@@ -61,7 +61,8 @@ def serve(
         from funnel.core.sandbox.state import SandboxState
     except ImportError as exc:
         typer.echo(
-            f"the sandbox needs FastAPI and uvicorn ({exc.name}): pip install 'funnel-core[local]'",
+            f"the sandbox needs Starlette and uvicorn ({exc.name}): "
+            "pip install 'funnel-core[local]'",
             err=True,
         )
         raise typer.Exit(2) from exc
