@@ -226,8 +226,22 @@ def _start(
         )
 
     children = [
-        # The sandbox first: the others send to it.
-        child("sandbox", ["sandbox", "serve"], port=sandbox_port),
+        # The sandbox first: the others send to it. It answers each send with signed status
+        # webhooks (sent, delivered, read) to the receiver, as Meta does.
+        child(
+            "sandbox",
+            [
+                "sandbox",
+                "serve",
+                "--webhook-url",
+                f"http://127.0.0.1:{receiver_port}/webhook",
+                "--app-secret",
+                seed.app_secret,
+                "--waba-id",
+                seed.waba_id,
+            ],
+            port=sandbox_port,
+        ),
         child("api", ["api", "serve"], port=api_port),
         child("receiver", ["receiver", "serve"], port=receiver_port),
         child("bridge", ["receiver", "bridge"], port=None),

@@ -310,6 +310,20 @@ class Settings(BaseSettings):
         return secrets
 
 
+class OperatorProcessSettings(BaseSettings):
+    """What ``funnel operator run`` reads. The operator holds none of the platform's secrets
+    (the tenants' pods get theirs from Kubernetes Secrets), so the production check of
+    :class:`Settings` for unset secrets does not apply to it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FUNNEL_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+
+
 def _is_placeholder(value: SecretStr) -> bool:
     return value.get_secret_value().strip().lower() in _PLACEHOLDERS
 
