@@ -21,7 +21,7 @@ from funnel.core.db.tenancy import (
     current_organisation_id,
     scope_to_organisation,
 )
-from funnel.core.models import TENANT_TABLES, Base, Lead
+from funnel.core.models import TENANT_TABLES, Base, Lead, Organisation
 from funnel.core.models.enums import MembershipRole
 from funnel.core.settings import DatabaseSettings
 from tests.factories import (
@@ -257,3 +257,29 @@ async def test_every_tenant_table_is_under_row_level_security(engine: AsyncEngin
     expected = set(Base.metadata.tables) - SYSTEM_TABLES
     assert expected - protected == set()
     assert set(TENANT_TABLES) <= protected
+
+
+class OrganisationRepository(TenantRepository[Organisation]):
+    model = Organisation
+    scope_column_name = "id"
+
+
+async def test_the_organisations_table_is_scoped_by_its_own_id(
+    sessions: async_sessionmaker[AsyncSession], tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    async with sessions() as session:
+        await scope_to_organisation(session, a.organisation_id)
+        organisations = OrganisationRepository.scoped(session)
+        assert await organisations.get_by_id(b.organisation_id) is None
+        own = await organisations.get_by_id(a.organisation_id)
+        assert own is not None
+        with pytest.raises(ValueError, match="cannot change"):
+            await organisations.update(own, {"id": b.organisation_id})
+        await organisations.update(own, {"name": "Renamed"}, flush=True)
+        await session.commit()
+        # Creating or deleting an organisation is system work: the tenant role may not.
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(
+                sa.delete(Organisation).where(Organisation.id == a.organisation_id)
+            )
