@@ -289,7 +289,12 @@ def _resources(component: Component, spec: ComponentSpec) -> dict[str, Any]:
 
 def image(tenant: Tenant, component: Component, ctx: BuildContext) -> str:
     given = tenant.spec.component(component).image
-    return given or f"{ctx.image_registry}/{_PROCESS[component][1]}:{ctx.image_tag}"
+    if given:
+        return given
+    name = _PROCESS[component][1]
+    # No registry: the images a local cluster loaded by name (skaffold dev, kind load).
+    repository = f"{ctx.image_registry}/{name}" if ctx.image_registry else name
+    return f"{repository}:{ctx.image_tag}"
 
 
 def _probes(component: Component) -> dict[str, Any]:
@@ -571,6 +576,9 @@ def build_service_monitor(tenant: Tenant) -> Manifest:
         "spec": {
             "selector": {"matchLabels": {LABEL_TENANT: tenant.name}},
             "namespaceSelector": {"matchNames": [tenant.namespace]},
+            # Carried onto every series as funnel_dev_tenant / funnel_dev_organisation: the
+            # dashboards' tenant variable and the alerts' labels.
+            "targetLabels": [LABEL_TENANT, LABEL_ORGANISATION],
             # A Service without the named port is skipped, so one list covers all four.
             "endpoints": [
                 {"port": "http", "path": "/metrics", "interval": "30s"},

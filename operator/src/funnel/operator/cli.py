@@ -22,12 +22,12 @@ def run() -> None:
     """
     import kopf
 
-    from funnel.core.settings import get_settings
+    from funnel.core.settings import OperatorProcessSettings
     from funnel.core.telemetry import configure_logging
     from funnel.core.telemetry.metrics import mark_up, start_metrics_server
     from funnel.operator.handlers import build_registry
 
-    settings = get_settings()
+    settings = OperatorProcessSettings()
     configure_logging(settings.observability, service="funnel-operator")
     start_metrics_server(settings.observability.metrics_port)
     mark_up("funnel-operator")

@@ -72,6 +72,9 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
         # Handler successes are not worth an Event each; the reconciler posts the transitions.
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 300
+        # The watched resources are fixed and known: no CRD or namespace observation, so the
+        # operator needs no RBAC on customresourcedefinitions or namespaces.
+        settings.scanning.disabled = True
         settings.networking.request_timeout = 60
 
         async def login() -> Credentials:
