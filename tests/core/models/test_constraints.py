@@ -11,8 +11,22 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from funnel.core.models import Conversation, Lead, Message, MessageStatusEvent, Organisation
-from funnel.core.models.enums import ConversationMode, IntentLevel, MessageStatus
+from funnel.core.models import (
+    Conversation,
+    Lead,
+    Message,
+    MessageStatusEvent,
+    Organisation,
+    Outbox,
+    ScheduledAction,
+)
+from funnel.core.models.enums import (
+    ConversationMode,
+    IntentLevel,
+    MessageStatus,
+    OutboxKind,
+    ScheduledActionKind,
+)
 from tests.factories import (
     make_channel,
     make_conversation,
@@ -218,3 +232,44 @@ async def test_deleting_an_organisation_deletes_its_data(db_session: AsyncSessio
         .where(Message.organisation_id == conversation.organisation_id)
     )
     assert remaining == 0
+
+
+async def test_outbox_and_scheduled_actions_are_idempotent_per_organisation(
+    db_session: AsyncSession,
+) -> None:
+    """A redelivered event recomputes the same key; the second reply or follow-up is refused."""
+    conversation = await _conversation(db_session)
+    common = {"organisation_id": conversation.organisation_id, "conversation_id": conversation.id}
+    send = {
+        **common,
+        "channel_id": conversation.channel_id,
+        "kind": OutboxKind.MESSAGE,
+        "payload": {"type": "text", "text": {"body": "hi"}},
+        "idempotency_key": "reply:wamid.1",
+    }
+    db_session.add(Outbox(**send))
+    await db_session.flush()
+    assert "uq_outbox_organisation_id_idempotency_key" in str(
+        await _rejected(db_session, Outbox(**send))
+    )
+
+    action = {
+        **common,
+        "kind": ScheduledActionKind.FOLLOWUP,
+        "due_at": now(),
+        "idempotency_key": "followup:1",
+    }
+    db_session.add(ScheduledAction(**action))
+    await db_session.flush()
+    assert "uq_scheduled_actions_organisation_id_idempotency_key" in str(
+        await _rejected(db_session, ScheduledAction(**action))
+    )
+
+    # Keys are per organisation: another tenant's identical key is unrelated.
+    other = await _conversation(db_session)
+    db_session.add(
+        ScheduledAction(
+            **{**action, "organisation_id": other.organisation_id, "conversation_id": other.id}
+        )
+    )
+    await db_session.flush()
