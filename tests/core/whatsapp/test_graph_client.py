@@ -13,6 +13,7 @@ from funnel.core.devstack.process import free_port
 from funnel.core.sandbox.app import create_sandbox_app
 from funnel.core.sandbox.state import SandboxState, ScriptRule
 from funnel.core.settings import WhatsAppSettings
+from funnel.core.telemetry import bind_context
 from funnel.core.whatsapp.errors import (
     ErrorKind,
     GraphApiError,
@@ -382,3 +383,10 @@ async def test_malformed_prepared_body_is_refused_locally(
     with pytest.raises(GraphValidationError):
         await env.client.send_prepared(body)
     assert list(env.state.sent) == []
+
+
+async def test_bound_correlation_id_travels_with_the_send(env: Env) -> None:
+    with bind_context("corr-123"):
+        await env.client.send_text(TO, "hi", callback_data="o")
+    await env.client.send_text(TO, "hi", callback_data="o")
+    assert [s.correlation_id for s in env.state.sent] == ["corr-123", None]

@@ -35,7 +35,8 @@ import httpx
 from pydantic import SecretStr
 
 from funnel.core.settings import WhatsAppSettings
-from funnel.core.telemetry import get_logger
+from funnel.core.telemetry import correlation_id, get_logger
+from funnel.core.telemetry.context import CORRELATION_HEADER
 from funnel.core.telemetry.metrics import Counter, Histogram
 from funnel.core.whatsapp.errors import (
     NOT_SENT_TRANSIENT,
@@ -271,10 +272,16 @@ class HttpGraphClient:
     # ------------------------------------------------------------ transport
 
     def _headers(self) -> dict[str, str]:
-        return {
+        headers = {
             "Authorization": f"Bearer {self._token.get_secret_value()}",
             "User-Agent": USER_AGENT,
         }
+        # Meta ignores it; the sandbox records it, so a test or `funnel dev` user can follow one
+        # customer message from the webhook to the reply it produced.
+        cid = correlation_id()
+        if cid is not None:
+            headers[CORRELATION_HEADER] = cid
+        return headers
 
     async def _call(
         self,
