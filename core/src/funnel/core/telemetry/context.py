@@ -17,8 +17,9 @@ from typing import Any
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "funnel_correlation_id", default=None
 )
-_fields: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(  # noqa: B039
-    "funnel_log_fields", default={}
+_fields: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
+    "funnel_log_fields",
+    default={},  # noqa: B039 - read-only: bind_context sets a new dict, readers only iterate
 )
 
 CORRELATION_HEADER = "x-correlation-id"
