@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -390,3 +391,15 @@ async def test_bound_correlation_id_travels_with_the_send(env: Env) -> None:
         await env.client.send_text(TO, "hi", callback_data="o")
     await env.client.send_text(TO, "hi", callback_data="o")
     assert [s.correlation_id for s in env.state.sent] == ["corr-123", None]
+
+
+async def test_token_never_reaches_the_logs(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    env.state.script.append(ScriptRule(error_code=190))
+    with pytest.raises(GraphAuthError):
+        await env.client.send_text(TO, "hi", callback_data="o")
+    await env.client.send_text(TO, "hi", callback_data="o")
+    assert any(r.msg == "whatsapp.graph.error" for r in caplog.records)
+    for record in caplog.records:
+        assert TOKEN not in record.getMessage()
+        assert TOKEN not in repr(record.__dict__)
