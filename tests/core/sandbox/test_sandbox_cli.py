@@ -62,3 +62,23 @@ def test_bad_token_option_is_refused() -> None:
     )
     assert result.returncode == 2
     assert "PHONE_NUMBER_ID=TOKEN" in result.stderr
+
+
+def test_webhook_url_needs_an_app_secret() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "funnel.core.cli",
+            "sandbox",
+            "serve",
+            "--webhook-url",
+            "http://127.0.0.1:1/webhook",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--app-secret" in result.stderr
