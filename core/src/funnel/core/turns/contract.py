@@ -23,7 +23,9 @@ from funnel.core.models.enums import (
     MessageType,
     OutboxKind,
     Sentiment,
+    TemplatePurpose,
 )
+from funnel.core.sending.planner import TemplateCandidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class OrganisationProfile:
     llm_models: dict[str, str] = field(default_factory=dict)
     quiet_hours: dict[str, Any] = field(default_factory=dict)
     followup_policy: dict[str, Any] = field(default_factory=dict)
+    #: A human takeover goes back to the bot after this long without the person writing.
+    auto_release_minutes: int = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,8 @@ class Turn:
     correlation_id: str
     #: Set when the turn was started by a scheduled action (a follow-up) rather than a message.
     trigger: str = "message"
+    #: The organisation's approved templates with a purpose (what a closed window allows).
+    templates: tuple[TemplateCandidate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,9 @@ class OutboundReply:
     #: A short text for the timeline and the conversation preview.
     preview: str
     message_type: MessageType = MessageType.TEXT
+    #: The template purpose the send planner falls back to if the window is closed when the
+    #: reply is queued; for ``kind=TEMPLATE`` the template to send (``message`` is then empty).
+    purpose: TemplatePurpose | None = None
 
 
 @dataclass(frozen=True, slots=True)

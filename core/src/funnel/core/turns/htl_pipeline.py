@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from funnel.core.htl.context import build_turn_context
@@ -20,6 +22,7 @@ from funnel.core.htl.enums import CtaState as HtlCtaState
 from funnel.core.htl.enums import IntentLevel as HtlIntent
 from funnel.core.htl.enums import MessageAuthor as HtlAuthor
 from funnel.core.htl.enums import Sentiment as HtlSentiment
+from funnel.core.htl.enums import TemplatePurpose as HtlPurpose
 from funnel.core.htl.mouth_rules import to_graph_body
 from funnel.core.htl.policy import next_allowed_time
 from funnel.core.htl.prompts import default_registry
@@ -27,12 +30,14 @@ from funnel.core.htl.schemas import (
     ChatMessage,
     ConversationState,
     CtaOption,
+    Exchange,
     LeadFacts,
+    MemoryOutput,
     OrgProfile,
     QuietHours,
     TurnContext,
 )
-from funnel.core.htl.stages import StageConfig, StageModels
+from funnel.core.htl.stages import StageConfig, StageModels, StageTrace, summarise
 from funnel.core.htl.turn import Retriever, TurnOutcome, run_turn
 from funnel.core.llm.base import LlmClient
 from funnel.core.models.enums import (
@@ -44,6 +49,7 @@ from funnel.core.models.enums import (
     OutboxKind,
     ScheduledActionKind,
     Sentiment,
+    TemplatePurpose,
 )
 from funnel.core.settings import Settings
 from funnel.core.turns.contract import (
@@ -55,6 +61,19 @@ from funnel.core.turns.contract import (
     TurnMessage,
     TurnResult,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryUpdate:
+    """Memory's result: ``output`` ``None`` means keep the old summary and facts."""
+
+    output: MemoryOutput | None
+    traces: tuple[StageTrace, ...] = ()
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(t.input_tokens for t in self.traces)
+
 
 _FACT_KEYS = frozenset({"name", "email", "company", "needs"})
 _ENVELOPE_KEYS = frozenset(
@@ -88,6 +107,31 @@ def _chat(message: TurnMessage) -> ChatMessage:
     )
 
 
+def reply_id(message: TurnMessage) -> str | None:
+    """The id of the button or list row a customer tapped (``None`` for anything else)."""
+    return _chat(message).reply_id
+
+
+def accepted_cta(turn: Turn) -> uuid.UUID | None:
+    """The CTA the customer accepted by tapping its button this turn, if any.
+
+    Buttons the pipeline sends for a CTA carry ``cta:<cta id>:accept`` (and ``…:later``); a
+    button whose id is the CTA's id alone is accepted too, so a template quick-reply configured
+    with the CTA id works the same way. Only the organisation's active CTAs count.
+    """
+    active = {str(c.id): c.id for c in turn.ctas}
+    for message in turn.new_messages:
+        tapped = reply_id(message)
+        if not tapped:
+            continue
+        parts = tapped.split(":")
+        if len(parts) == 3 and parts[0] == "cta" and parts[2] == "accept" and parts[1] in active:
+            return active[parts[1]]
+        if tapped in active:
+            return active[tapped]
+    return None
+
+
 def to_context(turn: Turn, history_budget_tokens: int | None = None) -> TurnContext:
     org = turn.organisation
     conversation = turn.conversation
@@ -106,6 +150,9 @@ def to_context(turn: Turn, history_budget_tokens: int | None = None) -> TurnCont
             reply_word_limit=max(10, min(org.reply_word_limit, 500)),
             allowed_link_domains=list(org.allowed_link_domains),
             quiet_hours=_quiet_hours(org.quiet_hours),
+            template_purposes=frozenset(
+                HtlPurpose(t.purpose.value) for t in turn.templates if t.usable and t.purpose
+            ),
         ),
         state=ConversationState(
             mode=HtlMode(conversation.mode.value),
@@ -147,6 +194,18 @@ def _message_part(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _ENVELOPE_KEYS}
 
 
+def _fallback_purpose(action: Action, turn: Turn) -> TemplatePurpose:
+    """The template a free-form reply turns into if the window closed after Brain decided (a
+    131047 arrived meanwhile); the same mapping the policy uses for a window closed up front."""
+    if action is Action.INITIATE_CTA:
+        return TemplatePurpose.CTA
+    if action is Action.HANDOFF:
+        return TemplatePurpose.HANDOFF
+    if turn.trigger != "message":
+        return TemplatePurpose.FOLLOWUP
+    return TemplatePurpose.REENGAGEMENT
+
+
 def to_result(turn: Turn, outcome: TurnOutcome, *, provider: str, is_offline: bool) -> TurnResult:
     decision = outcome.decision
     eyes = outcome.eyes
@@ -163,15 +222,33 @@ def to_result(turn: Turn, outcome: TurnOutcome, *, provider: str, is_offline: bo
                 message_type=MessageType.TEXT
                 if reply.kind is MessageKind.TEXT
                 else MessageType.INTERACTIVE,
+                purpose=_fallback_purpose(decision.action, turn),
+            )
+        )
+    elif decision.template_purpose is not None and not decision.opt_out:
+        # The window is closed: the policy chose the organisation's approved template for this
+        # purpose (a template send, or a handoff notice). The send planner fills it in.
+        replies.append(
+            OutboundReply(
+                kind=OutboxKind.TEMPLATE,
+                message={},
+                preview="",
+                message_type=MessageType.TEMPLATE,
+                purpose=TemplatePurpose(decision.template_purpose.value),
             )
         )
     handoff = decision.action is Action.HANDOFF
     cta_id: uuid.UUID | None = None
+    cta_state: CtaState | None = None
     if decision.action is Action.INITIATE_CTA and decision.cta_id:
         try:
             cta_id = uuid.UUID(decision.cta_id)
+            cta_state = CtaState.OFFERED
         except ValueError:
             cta_id = None
+    accepted = accepted_cta(turn)
+    if accepted is not None:
+        cta_id, cta_state = accepted, CtaState.ACCEPTED
     scheduled: list[ScheduledFollowUp] = []
     if decision.action is Action.WAIT and decision.followup_delay_minutes:
         due = turn.now + dt.timedelta(minutes=decision.followup_delay_minutes)
@@ -193,7 +270,7 @@ def to_result(turn: Turn, outcome: TurnOutcome, *, provider: str, is_offline: bo
         attention_reason=decision.attention_reason
         or ("Handed off to a person" if handoff else None),
         cta_id=cta_id,
-        cta_state=CtaState.OFFERED if cta_id else None,
+        cta_state=cta_state,
         opted_out=True if decision.opt_out else None,
     )
     steps: list[StepTrace] = []
@@ -261,6 +338,7 @@ def to_result(turn: Turn, outcome: TurnOutcome, *, provider: str, is_offline: bo
             "attention_reason": decision.attention_reason,
             "overrides": [o.model_dump(mode="json") for o in decision.overrides],
             "skipped": outcome.skipped,
+            "cta_accepted": str(accepted) if accepted else None,
             "knowledge": [c.chunk_id for c in outcome.retrieval.usable_chunks],
         },
         scheduled=tuple(scheduled),
@@ -293,3 +371,20 @@ class HtlPipeline:
         return to_result(
             turn, outcome, provider=self.client.provider, is_offline=self.client.is_offline
         )
+
+    async def summarise(self, turn: Turn, messages: Sequence[TurnMessage]) -> MemoryUpdate:
+        """Memory: fold ``messages`` (everything since the last summary: the customer's, the
+        bot's, human agents' and follow-ups) into the conversation's rolling summary and lead
+        facts. ``turn`` carries the current summary and facts (no new messages)."""
+        config = StageConfig(
+            models=StageModels.from_settings(self.settings.llm, turn.organisation.llm_models),
+            registry=self._registry,
+            timeout_s=self.settings.llm.timeout_s,
+        )
+        ctx = to_context(turn)
+        exchange = Exchange(
+            messages=[_chat(m) for m in messages if m.text or m.type is not MessageType.SYSTEM],
+            stage=HtlStage(turn.conversation.stage.value),
+        )
+        result = await summarise(self.client, ctx, exchange, config=config)
+        return MemoryUpdate(output=result.output, traces=tuple(result.traces))

@@ -27,10 +27,14 @@ from funnel.core.models.enums import (
     CtaState,
     MessageAuthor,
     OptOutSource,
+    OutboxKind,
     PipelineRunStatus,
     PipelineStage,
 )
-from funnel.core.outbox.service import NewSend, enqueue_send
+from funnel.core.scheduling.followups import quiet_hours, start_sequence
+from funnel.core.scheduling.handoff import start_handoff
+from funnel.core.sending.planner import TemplateValues, plan_send
+from funnel.core.sending.service import load_templates, queue_plan, window_open
 from funnel.core.turns.contract import (
     ConversationSnapshot,
     CtaOption,
@@ -119,6 +123,7 @@ async def load_turn(
         .scalars()
         .all()
     )
+    templates = await load_templates(session, organisation_id)
     return Turn(
         organisation=OrganisationProfile(
             id=organisation.id,
@@ -134,6 +139,7 @@ async def load_turn(
             llm_models={str(k): str(v) for k, v in (organisation.llm_models or {}).items()},
             quiet_hours=dict(organisation.quiet_hours or {}),
             followup_policy=dict(organisation.followup_policy or {}),
+            auto_release_minutes=organisation.auto_release_minutes,
         ),
         conversation=ConversationSnapshot(
             id=conversation.id,
@@ -170,6 +176,7 @@ async def load_turn(
         now=now,
         correlation_id=correlation_id,
         trigger=trigger,
+        templates=tuple(templates),
     )
 
 
@@ -262,27 +269,53 @@ async def persist_turn(
                 overrides={"rules": step.overrides} if step.overrides else {},
             )
         )
+    # Whether the bot may speak is decided on the row as it was before this turn's own update:
+    # a human who took over while the LLM was thinking wins, but this turn's handoff notice
+    # ("a person will follow up") still goes out.
+    bot_may_speak = conversation.mode is ConversationMode.BOT
     _apply_update(conversation, lead, result, now)
+    if result.update.mode is ConversationMode.HUMAN and bot_may_speak:
+        await start_handoff(
+            session,
+            conversation,
+            now=now,
+            minutes=turn.organisation.auto_release_minutes,
+            reason=result.update.attention_reason,
+            key=str(run.id),
+        )
 
     outbox_ids: list[uuid.UUID] = []
     suppressed = 0
+    blocked: list[str] = []
+    is_open = window_open(conversation, now)
+    org = turn.organisation
     for index, reply in enumerate(result.replies):
-        # Checked on the locked row: a human who took over while the LLM was thinking wins.
-        if conversation.mode is not ConversationMode.BOT or lead.opted_out:
+        if not bot_may_speak or lead.opted_out:
             suppressed += 1
             continue
-        outbox_id = await enqueue_send(
+        # The send planner, on the locked row: the window may have closed (a 131047) or the
+        # lead opted out since the turn was read.
+        plan = plan_send(
+            purpose=reply.purpose,
+            window_open=is_open,
+            opted_out=lead.opted_out,
+            templates=turn.templates,
+            message=reply.message if reply.kind is OutboxKind.MESSAGE else None,
+            preview=reply.preview,
+            message_type=reply.message_type,
+            languages=(lead.language, org.default_language),
+            values=TemplateValues(customer_name=lead.name, business_name=org.business_name),
+        )
+        if not plan.sendable:
+            blocked.append(plan.detail)
+        outbox_id = await queue_plan(
             session,
             conversation=conversation,
             lead=lead,
-            send=NewSend(
-                kind=reply.kind,
-                message=reply.message,
-                preview=reply.preview,
-                message_type=reply.message_type,
-                author=MessageAuthor.BOT,
-                idempotency_key=reply_key(trigger_ids or [run.id], index),
-            ),
+            plan=plan,
+            author=MessageAuthor.BOT,
+            idempotency_key=reply_key(trigger_ids or [run.id], index),
+            now=now,
             correlation_id=turn.correlation_id,
             pipeline_run_id=run.id,
         )
@@ -299,6 +332,24 @@ async def persist_turn(
                 payload=dict(item.payload),
             )
         )
+    if (
+        outbox_ids
+        and turn.trigger == "message"
+        and conversation.mode is ConversationMode.BOT
+        and not result.scheduled
+    ):
+        # The bot answered and now waits for the customer: the no-reply sequence starts. A
+        # ``wait`` decision has its own resume time instead.
+        await start_sequence(
+            session,
+            conversation,
+            now=now,
+            key=str(run.id),
+            quiet=quiet_hours(org.quiet_hours),
+            timezone=org.timezone,
+        )
+    if blocked:
+        run.decision = {**run.decision, "blocked_replies": blocked}
     if suppressed:
         run.decision = {**run.decision, "suppressed_replies": suppressed}
     await session.flush()

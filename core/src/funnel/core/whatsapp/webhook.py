@@ -243,6 +243,9 @@ class EventKind(enum.StrEnum):
     STATUS = "status"
     #: Anything that is not a message or a status: template and account updates, and the rest.
     CHANGE = "change"
+    #: Not from Meta: a due scheduled action (follow-up, auto-release, template fallback) put
+    #: on the conversation's key by the scheduler, so it is ordered with the customer's messages.
+    SCHEDULED = "scheduled"
 
 
 @dataclass(frozen=True, slots=True)

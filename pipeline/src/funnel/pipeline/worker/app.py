@@ -22,20 +22,37 @@ from funnel.pipeline.worker.handlers import (
     debounce_for,
     with_retries_and_dead_letters,
 )
+from funnel.pipeline.worker.memory import MemoryRunner, SupportsMemory
 from funnel.pipeline.worker.resources import Resources
+from funnel.pipeline.worker.scheduler import Clock, ScheduledActions, Scheduler, utcnow
 from funnel.pipeline.worker.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
 
 class WorkerApp:
-    def __init__(self, settings: Settings, pipeline: Pipeline, *, run_sender: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        *,
+        run_sender: bool = True,
+        run_scheduler: bool = True,
+        scheduler_poll_s: float = 1.0,
+        clock: Clock = utcnow,
+    ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.run_sender = run_sender
+        self.run_scheduler = run_scheduler
+        self.scheduler_poll_s = scheduler_poll_s
+        #: The scheduler's and scheduled handlers' idea of now (tests move it forward).
+        self.clock = clock
         self.resources: Resources | None = None
         self.consumer: KafkaWorker | None = None
         self.sender: OutboxSender | None = None
+        self.scheduler: Scheduler | None = None
+        self.memory: MemoryRunner | None = None
         self.ready = asyncio.Event()
 
     def stop(self) -> None:
@@ -54,6 +71,14 @@ class WorkerApp:
             settings, self.pipeline, dead_letters=dead_letters
         )
         handler = EventHandler(resources)
+        if isinstance(self.pipeline, SupportsMemory):
+            self.memory = handler.memory = MemoryRunner(resources, self.pipeline)
+        handler.scheduled = ScheduledActions(
+            resources,
+            clock=self.clock,
+            on_turn=handler.turn_committed,
+            outbox_ready=handler.outbox_ready,
+        )
         dispatcher = KeyedDispatcher(
             with_retries_and_dead_letters(resources, handler),
             max_in_flight=settings.kafka.max_in_flight,
@@ -75,6 +100,16 @@ class WorkerApp:
         if self.run_sender:
             self.sender = OutboxSender(resources, wake=handler.outbox_ready)
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        scheduler_task: asyncio.Task[None] | None = None
+        if self.run_scheduler:
+            self.scheduler = Scheduler(
+                resources,
+                dead_letters,
+                topic=settings.kafka.inbound_topic,
+                poll_s=self.scheduler_poll_s,
+                clock=self.clock,
+            )
+            scheduler_task = asyncio.create_task(self.scheduler.run(), name="scheduler")
         gauges = asyncio.create_task(self._export_gauges(dispatcher), name="gauges")
         consumer_task = asyncio.create_task(self.consumer.run(), name="consumer")
         started = asyncio.create_task(self.consumer.started.wait())
@@ -84,6 +119,13 @@ class WorkerApp:
             await consumer_task
         finally:
             gauges.cancel()
+            if self.scheduler is not None and scheduler_task is not None:
+                self.scheduler.stop()
+                with contextlib.suppress(Exception):
+                    await scheduler_task
+            if self.memory is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.memory.drain(), settings.worker.drain_timeout_s)
             if self.sender is not None and sender_task is not None:
                 self.sender.stop()
                 with contextlib.suppress(Exception):

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.contracts.events import (
     HEADER_CORRELATION_ID,
@@ -44,6 +45,7 @@ from funnel.core.inbound.service import (
 )
 from funnel.core.models import MediaObject, Message
 from funnel.core.models.enums import ConversationMode
+from funnel.core.scheduling.handlers import schedule_template_fallback
 from funnel.core.telemetry import bind_context, correlation_id
 from funnel.core.turns.contract import ConversationUpdate, Turn, TurnResult
 from funnel.core.turns.service import TurnSuperseded, load_turn, persist_turn
@@ -51,7 +53,9 @@ from funnel.core.whatsapp.errors import GraphError
 from funnel.core.whatsapp.webhook import EventKind, WebhookParseError
 from funnel.pipeline.consumer.dispatch import Record
 from funnel.pipeline.worker import metrics
+from funnel.pipeline.worker.memory import MemoryRunner
 from funnel.pipeline.worker.resources import Resources
+from funnel.pipeline.worker.scheduler import ScheduledActions
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +169,10 @@ class EventHandler:
         self.res = resources
         #: Set whenever a turn queued sends, so the sender does not wait for its next poll.
         self.outbox_ready = asyncio.Event()
+        #: Carries out ``scheduled`` events; set by the app (None: such events dead-letter).
+        self.scheduled: ScheduledActions | None = None
+        #: Summarises conversations after their turns; None when the pipeline has no Memory.
+        self.memory: MemoryRunner | None = None
 
     async def __call__(self, records: list[Record]) -> None:
         events: list[InboundEvent] = []
@@ -179,8 +187,26 @@ class EventHandler:
         correlation = events[-1].correlation_id or (
             (records[-1].header(HEADER_CORRELATION_ID) or b"").decode() or None
         )
+        # Scheduled actions come after the customer's events of the same batch: a reply that
+        # arrived first must be stored before a nudge decides whether it is still wanted.
+        scheduled = [e for e in events if e.kind is EventKind.SCHEDULED]
+        events = [e for e in events if e.kind is not EventKind.SCHEDULED]
         with bind_context(correlation, key_partition=records[0].partition):
-            await self._handle(events)
+            if events:
+                await self._handle(events)
+            for event in scheduled:
+                await self._scheduled(event)
+
+    async def _scheduled(self, event: InboundEvent) -> None:
+        if self.scheduled is None:
+            raise PermanentEventError("this worker does not handle scheduled actions")
+        outcome = await self.scheduled.handle(event)
+        metrics.EVENTS.labels(kind="scheduled", outcome=outcome.value).inc()
+
+    def turn_committed(self, organisation_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+        """A turn's decision is committed: Memory may run (in the background)."""
+        if self.memory is not None:
+            self.memory.schedule(organisation_id, conversation_id)
 
     async def _handle(self, events: list[InboundEvent]) -> None:
         phone_number_id = next((e.phone_number_id for e in events if e.phone_number_id), None)
@@ -211,6 +237,8 @@ class EventHandler:
             await scope_to_organisation(session, channel.organisation_id)
             for status in statuses:
                 outcome = await record_status(session, channel.organisation_id, status)
+                if outcome.window_closed and outcome.message_id is not None:
+                    await self._window_closed(session, channel, outcome.message_id)
                 label = (
                     "duplicate"
                     if outcome.duplicate
@@ -317,6 +345,27 @@ class EventHandler:
         )
         if persisted.outbox_ids:
             self.outbox_ready.set()
+        self.turn_committed(channel.organisation_id, conversation_id)
+
+    async def _window_closed(
+        self, session: AsyncSession, channel: ChannelRef, message_id: uuid.UUID
+    ) -> None:
+        """A failed status 131047: queue the template path for the undelivered message."""
+        conversation_id = (
+            await session.execute(
+                sa.select(Message.conversation_id).where(
+                    Message.organisation_id == channel.organisation_id, Message.id == message_id
+                )
+            )
+        ).scalar_one_or_none()
+        if conversation_id is not None:
+            await schedule_template_fallback(
+                session,
+                channel.organisation_id,
+                conversation_id,
+                message_id,
+                now=dt.datetime.now(dt.UTC),
+            )
 
     async def _decide(self, turn: Turn) -> TurnResult:
         try:

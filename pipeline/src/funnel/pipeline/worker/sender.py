@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 
 from funnel.core.inbound.service import close_window, opt_out_conversation_lead
 from funnel.core.models.enums import OptOutSource
 from funnel.core.outbox.service import (
-    SENDING_LEASE,
     ClaimedSend,
     claim_due,
     pause_channel,
     record_failure,
     record_sent,
 )
+from funnel.core.scheduling.handlers import schedule_template_fallback
 from funnel.core.telemetry import bind_context
 from funnel.core.whatsapp.errors import ErrorKind, GraphError
 from funnel.pipeline.worker import metrics
@@ -66,7 +67,11 @@ class OutboxSender:
 
     async def claim(self) -> list[ClaimedSend]:
         async with self.res.sessions() as session, session.begin():
-            claimed = await claim_due(session, limit=self.res.settings.worker.sender_batch)
+            claimed = await claim_due(
+                session,
+                limit=self.res.settings.worker.sender_batch,
+                lease=dt.timedelta(seconds=self.res.settings.worker.sending_lease_s),
+            )
         metrics.OUTBOX_CLAIMED.inc(len(claimed))
         return claimed
 
@@ -115,6 +120,13 @@ class OutboxSender:
                 # Never retried blindly: the window is closed until the customer writes, and
                 # anything further must be a template (the send planner's job).
                 await close_window(session, item.organisation_id, item.conversation_id)
+                await schedule_template_fallback(
+                    session,
+                    item.organisation_id,
+                    item.conversation_id,
+                    item.message_id,
+                    now=dt.datetime.now(dt.UTC),
+                )
             if policy.record_opt_out:
                 await opt_out_conversation_lead(
                     session, item.organisation_id, item.conversation_id, OptOutSource.META
@@ -136,7 +148,7 @@ class OutboxSender:
                     code=error.code,
                     error=str(error),
                     retryable=True,
-                    retry_in_s=SENDING_LEASE.total_seconds(),
+                    retry_in_s=self.res.settings.worker.sending_lease_s,
                 )
             elif policy.pause_channel:
                 # Not the message's fault: keep it for when the channel is reconnected (claims
