@@ -184,3 +184,17 @@ def test_pair_rate_backoff_is_4_to_the_n_from_6_seconds() -> None:
     assert [pair_rate_backoff(n, jitter=0) for n in range(6)] == [6, 6, 16, 64, 256, 600]
     jittered = pair_rate_backoff(2, jitter=0.25, rng=random.Random(1))
     assert 16 <= jittered <= 20
+
+
+class TickingClock(ManualClock):
+    """Moves a microsecond on every reading, like a real monotonic clock under load."""
+
+    def now(self) -> float:
+        self.advance(1e-6)
+        return super().now()
+
+
+def test_first_message_to_a_new_recipient_is_allowed_on_a_moving_clock() -> None:
+    pacer = PairRatePacer(interval_s=3600, burst=1, clock=TickingClock())
+    assert pacer.reserve("pn", "u1") == 0
+    assert pacer.reserve("pn", "u1") > 0

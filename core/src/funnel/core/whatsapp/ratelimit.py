@@ -215,10 +215,12 @@ class PairRatePacer:
         self._max = max_recipients
         self._state: OrderedDict[tuple[str, str], _PairState] = OrderedDict()
 
-    def _get(self, key: tuple[str, str]) -> _PairState:
+    def _get(self, key: tuple[str, str], now: float) -> _PairState:
         state = self._state.get(key)
         if state is None:
-            state = _PairState(tat=self._clock.now())
+            # ``now`` is the caller's reading: a second clock read here would start the new
+            # recipient a hair in debt, and a burst of one would then refuse its first message.
+            state = _PairState(tat=now)
             self._state[key] = state
             while len(self._state) > self._max:
                 self._state.popitem(last=False)
@@ -229,7 +231,7 @@ class PairRatePacer:
     def reserve(self, phone_number_id: str, recipient: str) -> float:
         """Book a send to ``recipient`` and return 0, or book nothing and return the wait."""
         now = self._clock.now()
-        state = self._get((phone_number_id, recipient))
+        state = self._get((phone_number_id, recipient), now)
         if now < state.cooling_until - _EPSILON:
             return state.cooling_until - now
         tat = max(state.tat, now)
@@ -255,8 +257,9 @@ class PairRatePacer:
 
     def penalise(self, phone_number_id: str, recipient: str, seconds: float) -> None:
         """Meta said 131056 for this recipient: nothing more to them for ``seconds``."""
-        state = self._get((phone_number_id, recipient))
-        until = self._clock.now() + seconds
+        now = self._clock.now()
+        state = self._get((phone_number_id, recipient), now)
+        until = now + seconds
         state.cooling_until = max(state.cooling_until, until)
         state.tat = max(state.tat, until)
 
