@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from funnel.core.sandbox.app import create_sandbox_app
-from funnel.core.sandbox.state import SandboxState
+from funnel.core.sandbox.state import LimitsConfig, SandboxLimits, SandboxState
+from funnel.core.whatsapp.ratelimit import ManualClock
 
 PNID = "106540352242922"
 WABA = "102290129340398"
@@ -307,3 +308,47 @@ async def test_reset_forgets_everything(http: httpx.AsyncClient, state: SandboxS
     await http.post("/sandbox/script", json=[{"error_code": 1}])
     await http.post("/sandbox/reset")
     assert (list(state.sent), state.script) == ([], [])
+
+
+async def test_throughput_limit_answers_130429_until_time_passes() -> None:
+    clock = ManualClock()
+    state = SandboxState(limits=SandboxLimits(LimitsConfig(mps=2), clock=clock))
+    app = create_sandbox_app(state)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox", headers=AUTH
+    ) as http:
+        statuses = [
+            (await http.post(MESSAGES, json=text(f"1555000{i}"))).status_code for i in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        refused = (await http.get("/sandbox/sent")).json()[-1]
+        assert (refused["status"], refused["error_code"]) == ("error", 130429)
+        # Another number has its own budget.
+        assert (await http.post("/v23.0/222/messages", json=text())).status_code == 200
+        clock.advance(0.5)
+        assert (await http.post(MESSAGES, json=text())).status_code == 200
+
+
+async def test_pair_rate_limit_answers_131056_per_recipient() -> None:
+    clock = ManualClock()
+    state = SandboxState(limits=SandboxLimits(LimitsConfig(pair_burst=2), clock=clock))
+    app = create_sandbox_app(state)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox", headers=AUTH
+    ) as http:
+        codes = [(await http.post(MESSAGES, json=text())).status_code for _ in range(3)]
+        assert codes == [200, 200, 400]
+        assert (await http.get("/sandbox/sent")).json()[-1]["error_code"] == 131056
+        assert (await http.post(MESSAGES, json=text("447700900123"))).status_code == 200
+        clock.advance(12)
+        assert (await http.post(MESSAGES, json=text())).status_code == 200
+
+
+async def test_limits_are_configurable_at_run_time(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/sandbox/limits")).json() == {"enabled": False}
+    await http.post("/sandbox/limits", json={"pair_burst": 1, "pair_interval_s": 3600})
+    assert (await http.get("/sandbox/limits")).json()["pair_burst"] == 1
+    assert (await http.post(MESSAGES, json=text())).status_code == 200
+    assert (await http.post(MESSAGES, json=text())).json()["error"]["code"] == 131056
+    await http.delete("/sandbox/limits")
+    assert (await http.post(MESSAGES, json=text())).status_code == 200

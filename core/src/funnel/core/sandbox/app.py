@@ -31,8 +31,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from funnel.core.sandbox.state import (
+    LimitsConfig,
     MediaSeed,
     PhoneNumberSeed,
+    SandboxLimits,
     SandboxState,
     ScriptRule,
     TemplateSeed,
@@ -296,6 +298,25 @@ def create_sandbox_app(
         sandbox.webhook = None
         return JSONResponse({"success": True})
 
+    @route("/sandbox/limits", "POST")
+    async def set_limits(request: Request) -> Response:
+        config = await _parse(request, LimitsConfig)
+        if isinstance(config, JSONResponse):
+            return config
+        sandbox.limits = SandboxLimits(config)
+        return JSONResponse({"success": True})
+
+    @route("/sandbox/limits", "GET")
+    async def get_limits(request: Request) -> Response:
+        if sandbox.limits is None:
+            return JSONResponse({"enabled": False})
+        return JSONResponse({"enabled": True, **sandbox.limits.config.model_dump()})
+
+    @route("/sandbox/limits", "DELETE")
+    async def clear_limits(request: Request) -> Response:
+        sandbox.limits = None
+        return JSONResponse({"success": True})
+
     @route("/sandbox/reset", "POST")
     async def reset(request: Request) -> Response:
         sandbox.reset()
@@ -381,6 +402,11 @@ def create_sandbox_app(
                 details=rule.error_details,
                 http_status=status,
             )
+
+        limited = sandbox.limits.check(phone_number_id, wa_id) if sandbox.limits else None
+        if limited is not None:
+            _record_error(sandbox, phone_number_id, body, recipient, limited, correlation, callback)
+            return graph_error(limited)
 
         wamid = sandbox.new_wamid(wa_id)
         sandbox.record(

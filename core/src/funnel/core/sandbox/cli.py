@@ -6,7 +6,12 @@ from typing import Annotated
 
 import typer
 
-from funnel.core.sandbox.state import DEFAULT_MAX_SENT
+from funnel.core.sandbox.state import (
+    DEFAULT_MAX_SENT,
+    LimitsConfig,
+    SandboxLimits,
+    SandboxState,
+)
 
 sandbox_app = typer.Typer(
     help="The WhatsApp sandbox: a fake Graph API that records what Funnel sends.",
@@ -51,6 +56,14 @@ def serve(
     status_delay: Annotated[
         float, typer.Option(help="Seconds between one status webhook and the next.")
     ] = 0.1,
+    mps: Annotated[
+        float | None,
+        typer.Option(help="Enforce this many messages/s per number (130429 beyond it)."),
+    ] = None,
+    pair_burst: Annotated[
+        int | None,
+        typer.Option(help="Enforce the pair rate: this burst per user, then 1 per 6 s (131056)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the sandbox until interrupted. Point FUNNEL_WHATSAPP__GRAPH_BASE_URL at it."""
@@ -58,7 +71,6 @@ def serve(
         import uvicorn
 
         from funnel.core.sandbox.app import create_sandbox_app
-        from funnel.core.sandbox.state import SandboxState
     except ImportError as exc:
         typer.echo(
             f"the sandbox needs Starlette and uvicorn ({exc.name}): "
@@ -75,8 +87,9 @@ def serve(
         webhook = WebhookConfig(
             url=webhook_url, app_secret=app_secret, waba_id=waba_id, delay_s=status_delay
         )
-    app = create_sandbox_app(
-        SandboxState(max_sent=max_sent), tokens=_parse_tokens(token or []), webhook=webhook
-    )
+    state = SandboxState(max_sent=max_sent)
+    if mps is not None or pair_burst is not None:
+        state.limits = SandboxLimits(LimitsConfig(mps=mps, pair_burst=pair_burst))
+    app = create_sandbox_app(state, tokens=_parse_tokens(token or []), webhook=webhook)
     typer.echo(f"WhatsApp sandbox on http://{host}:{port} (recorded sends: /sandbox/sent)")
     uvicorn.run(app, host=host, port=port, log_level=log_level)

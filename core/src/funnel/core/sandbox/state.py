@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from funnel.core.sandbox.webhooks import WebhookConfig
+from funnel.core.whatsapp.ratelimit import ChannelLimiter, Clock, MonotonicClock, PairRatePacer
 
 DEFAULT_MAX_SENT = 1_000
 DEFAULT_MAX_MEDIA = 500
@@ -97,6 +98,39 @@ class TemplateSeed(BaseModel):
     parameter_format: str = "POSITIONAL"
 
 
+class LimitsConfig(BaseModel):
+    """Meta's rate limits, enforced by the sandbox when set (both off by default).
+
+    ``mps`` per phone number gives 130429 when exceeded; ``pair_burst`` messages to one user,
+    repaid at one per ``pair_interval_s``, gives 131056. This lets the sender's own pacing be
+    tested against a server that really refuses, not only against scripted errors.
+    """
+
+    mps: float | None = Field(default=None, gt=0)
+    pair_burst: int | None = Field(default=None, ge=1)
+    pair_interval_s: float = Field(default=6.0, gt=0)
+
+
+class SandboxLimits:
+    def __init__(self, config: LimitsConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        clock = clock or MonotonicClock()
+        self._limiter = ChannelLimiter(default_rate=config.mps, clock=clock) if config.mps else None
+        self._pacer = (
+            PairRatePacer(interval_s=config.pair_interval_s, burst=config.pair_burst, clock=clock)
+            if config.pair_burst
+            else None
+        )
+
+    def check(self, phone_number_id: str, recipient: str) -> int | None:
+        """The error code Meta would answer this send with, or ``None`` to accept it."""
+        if self._limiter is not None and self._limiter.bucket(phone_number_id).reserve() > 0:
+            return 130429
+        if self._pacer is not None and self._pacer.reserve(phone_number_id, recipient) > 0:
+            return 131056
+        return None
+
+
 @dataclass(slots=True)
 class MediaBlob:
     id: str
@@ -153,6 +187,8 @@ class SandboxState:
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Where to post status webhooks; ``None`` posts none.
     webhook: WebhookConfig | None = None
+    #: Meta's throughput and pair-rate limits; ``None`` enforces neither.
+    limits: SandboxLimits | None = None
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_001))
 
