@@ -1,0 +1,1 @@
+"""Identity and access: users, memberships, sessions (refresh tokens), invitations, API keys."""
