@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,9 @@ async def api(cluster: FunnelEmulator) -> AsyncIterator[HttpKubeApi]:
 
 @pytest.fixture
 async def operator(
-    cluster: FunnelEmulator, operator_settings: OperatorSettings
+    cluster: FunnelEmulator, operator_settings: OperatorSettings, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[OperatorThread]:
+    # Production logs at INFO: so must the tests, or a broken log call is never executed.
+    caplog.set_level(logging.INFO, logger="funnel.operator")
     async with running_operator(operator_settings) as running:
         yield running

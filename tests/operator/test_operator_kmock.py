@@ -8,6 +8,7 @@ import pytest
 
 from funnel.core.settings import OperatorSettings
 from funnel.operator.kube import HttpKubeApi, object_path
+from funnel.operator.metrics import RECONCILE_ERRORS
 from tests.operator.emulator import FunnelEmulator, OperatorThread, running_operator
 from tests.operator.factories import example, secrets_for
 from tests.operator.helpers import (
@@ -67,6 +68,7 @@ def _events(cluster: FunnelEmulator) -> list[dict[str, Any]]:
 async def test_create_builds_children_and_reports_ready(
     cluster: FunnelEmulator, api: HttpKubeApi, operator: OperatorThread
 ) -> None:
+    unexpected_before = RECONCILE_ERRORS.labels(reason="Unexpected")._value.get()
     created = await _create_with_secrets(api, cluster)
 
     async def all_children() -> bool:
@@ -101,6 +103,8 @@ async def test_create_builds_children_and_reports_ready(
     event = next(e for e in _events(cluster) if e.get("reason") == "PhaseReady")
     assert event["involvedObject"]["uid"] == uid
     assert event["type"] == "Normal"
+    # No pass failed in a way the reconciler did not mean (kopf would retry and hide it).
+    assert RECONCILE_ERRORS.labels(reason="Unexpected")._value.get() == unexpected_before
 
 
 async def test_spec_update_patches_only_what_changed(

@@ -75,6 +75,10 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
         # The watched resources are fixed and known: no CRD or namespace observation, so the
         # operator needs no RBAC on customresourcedefinitions or namespaces.
         settings.scanning.disabled = True
+        # A tenant's deletion waits for its resync timer to stop; by default kopf re-checks a
+        # still-running timer only every 60 s. One pass takes well under a second: wait for it.
+        settings.background.instant_exit_timeout = 5.0
+        settings.background.cancellation_polling = 1.0
         settings.networking.request_timeout = 60
 
         async def login() -> Credentials:
@@ -112,6 +116,10 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
             raise kopf.TemporaryError(
                 f"API error {exc}", delay=state.settings.retry_delay_s
             ) from exc
+        except Exception:
+            result = "error"
+            RECONCILE_ERRORS.labels(reason="Unexpected").inc()
+            raise  # kopf logs it and retries with its backoff
         finally:
             RECONCILE_TOTAL.labels(trigger=trigger, result=result).inc()
             RECONCILE_DURATION.labels(trigger=trigger).observe(time.perf_counter() - started)
@@ -135,6 +143,8 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
         registry=registry,
     )
     async def resync(body: kopf.Body, **_: Any) -> None:
+        if body.get("metadata", {}).get("deletionTimestamp"):
+            return  # going away: the garbage collector takes the children
         await run(body, "resync")
 
     @kopf.on.delete(*resource, optional=True, registry=registry)

@@ -397,12 +397,13 @@ class Reconciler:
         if created or patched or deleted:
             log.info(
                 "tenant.reconciled",
+                # "created" is a LogRecord attribute: the counts take a prefix.
                 extra={
                     "tenant": f"{namespace}/{name}",
                     "trigger": trigger,
-                    "created": created,
-                    "patched": patched,
-                    "deleted": deleted,
+                    "children_created": created,
+                    "children_patched": patched,
+                    "children_deleted": deleted,
                 },
             )
         return Outcome(status["phase"], created, patched, deleted)
