@@ -82,3 +82,16 @@ def test_webhook_url_needs_an_app_secret() -> None:
     )
     assert result.returncode == 2
     assert "--app-secret" in result.stderr
+
+
+def test_the_sandbox_imports_no_database_code() -> None:
+    probe = (
+        "import sys, funnel.core.sandbox.app, funnel.core.sandbox.cli, funnel.core.simulate\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'asyncpg',"
+        " 'alembic') or m.startswith(('funnel.core.db', 'funnel.core.models')))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == ""
