@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from funnel.core.evals.command import eval_command
+from funnel.core.knowledge.cli import knowledge_app
 from funnel.core.sandbox.cli import sandbox_app
 from funnel.core.settings import get_settings
 from funnel.core.simulate import simulate
@@ -36,6 +38,8 @@ DEPLOYABLES = {
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
+app.command("eval")(eval_command)
+app.add_typer(knowledge_app, name="knowledge")
 app.command("simulate")(simulate)
 
 
