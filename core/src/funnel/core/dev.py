@@ -13,6 +13,7 @@ skipped, so ``funnel dev`` is useful at every stage of the project.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import shutil
@@ -248,10 +249,17 @@ def _start(
         child("worker", ["pipeline", "worker"], port=None),
     ]
     _say("Starting Funnel processes…")
-    for c in children:
-        c.process = ManagedProcess(c.name, c.argv, log_file=c.log, env=c.env)
-        stack.push(c.name, c.process.stop)
-        c.process.start()
+    processes = [ManagedProcess(c.name, c.argv, log_file=c.log, env=c.env) for c in children]
+    for c, process in zip(children, processes, strict=True):
+        c.process = process
+    sandbox, *platform = processes
+    # Shutdown order: the platform processes together (none calls another, and each may take its
+    # full grace period to drain), then the sandbox a draining worker may still send to, then the
+    # services they all use.
+    stack.push("sandbox", sandbox.stop)
+    stack.push("funnel processes", lambda: _stop_together(platform))
+    for process in processes:
+        process.start()
     _wait_for(children)
 
     info = _describe(database_url, kafka, moto, queue.url, queue.dlq_url, settings, seed, children)
@@ -278,6 +286,13 @@ async def _migrate_and_seed(database_url: str, settings: Settings) -> DemoSeed:
     finally:
         await engine.dispose()
     return seed
+
+
+def _stop_together(processes: list[ManagedProcess]) -> None:
+    """SIGTERM all at once and wait for each: shutdown takes the slowest's time, not the sum."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(processes) or 1) as pool:
+        for future in [pool.submit(p.stop) for p in processes]:
+            future.result()
 
 
 def _wait_for(children: list[Child]) -> None:
