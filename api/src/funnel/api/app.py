@@ -84,7 +84,7 @@ def create_app(
         openapi_url=None if production else "/openapi.json",
     )
     permissions: dict[str, Access] = dict(APP_PERMISSIONS)
-    for router, table in discover():
+    for router, table in discover(production=production):
         app.include_router(router)
         permissions.update(table)
     app.state.permissions = permissions

@@ -2,7 +2,8 @@
 
 A module here that defines ``router`` (an ``APIRouter`` with its prefix and tags) and
 ``PERMISSIONS`` (see :mod:`funnel.api.permissions`) is mounted by :func:`discover`; nothing else
-has to be edited to add one. Modules whose name starts with ``_`` are helpers, not routers.
+has to be edited to add one. Modules whose name starts with ``_`` are helpers, not routers. A
+module with ``IN_PRODUCTION = False`` is not mounted in production at all (``/debug``).
 """
 
 from __future__ import annotations
@@ -29,5 +30,9 @@ def router_modules() -> Iterator[ModuleType]:
         yield module
 
 
-def discover() -> list[tuple[APIRouter, dict[str, Access]]]:
-    return [(module.router, module.PERMISSIONS) for module in router_modules()]
+def discover(*, production: bool = False) -> list[tuple[APIRouter, dict[str, Access]]]:
+    return [
+        (module.router, module.PERMISSIONS)
+        for module in router_modules()
+        if not production or getattr(module, "IN_PRODUCTION", True)
+    ]

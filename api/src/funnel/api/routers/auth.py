@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, status
 
 from funnel.api.deps import (
     ClientIpDep,
-    PrincipalDep,
     ResourcesDep,
     SessionDep,
+    SystemSessionDep,
     UserPrincipalDep,
 )
 from funnel.api.errors import error_responses
@@ -102,14 +102,15 @@ async def refresh(
     responses=error_responses(401, 403),
     summary="Revoke this session (its refresh tokens and access tokens)",
 )
-async def logout(principal: UserPrincipalDep, system_session: SessionDep) -> None:
+async def logout(principal: UserPrincipalDep, system_session: SystemSessionDep) -> None:
     assert principal.session_id is not None
     await service.logout(system_session, principal.session_id)
 
 
 @router.get("/me", responses=error_responses(401, 403), summary="The caller and their memberships")
-async def me(principal: UserPrincipalDep, session: SessionDep) -> MeRead:
-    return await service.me(session, principal)
+async def me(principal: UserPrincipalDep, system_session: SystemSessionDep) -> MeRead:
+    # Unscoped: the caller's memberships in *other* organisations are hidden from the tenant role.
+    return await service.me(system_session, principal)
 
 
 @router.post(
@@ -136,9 +137,10 @@ async def accept_invitation(
     summary="Change the password; every other session is revoked",
 )
 async def change_password(
-    body: ChangePasswordRequest, principal: UserPrincipalDep, session: SessionDep
+    body: ChangePasswordRequest, principal: UserPrincipalDep, system_session: SystemSessionDep
 ) -> None:
-    await service.change_password(session, principal, body)
+    # Unscoped: revoking the other sessions touches refresh_tokens, not granted to tenants.
+    await service.change_password(system_session, principal, body)
 
 
 @router.post(
@@ -149,12 +151,12 @@ async def change_password(
 async def switch_organisation(
     body: SwitchOrganisationRequest,
     request: Request,
-    principal: PrincipalDep,
-    session: SessionDep,
+    principal: UserPrincipalDep,
+    system_session: SystemSessionDep,
     resources: ResourcesDep,
 ) -> TokenPair:
     return await service.switch_organisation(
-        session,
+        system_session,
         resources.settings.auth,
         principal,
         body.organisation_id,

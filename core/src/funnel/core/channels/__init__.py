@@ -1,0 +1,1 @@
+"""WhatsApp channels: connect (checked against the Graph API), write-only secrets, disconnect."""

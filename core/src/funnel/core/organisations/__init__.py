@@ -1,0 +1,1 @@
+"""The organisation's own profile and settings, and the platform operator's listing."""
