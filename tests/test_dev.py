@@ -160,6 +160,9 @@ async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path)
                 port_of = int(process["url"].rsplit(":", 1)[1])
                 assert tcp_ready("127.0.0.1", port_of), name
 
+        socket_dir = Path(database_url.rsplit("host=", 1)[1])
+        assert list(socket_dir.glob(".s.PGSQL.*"))
+
         second.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(second.wait(), 60) == 0, (tmp_path / "second.log").read_text()
     finally:
@@ -170,6 +173,8 @@ async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path)
     assert "Stopped." in (tmp_path / "second.log").read_text()
     assert not any(_alive(pid) for pid in pids)
     assert not tcp_ready("127.0.0.1", int(kafka["bootstrap_servers"].rsplit(":", 1)[1]))
+    # The embedded PostgreSQL stopped too: its Unix socket is gone.
+    assert not list(socket_dir.glob(".s.PGSQL.*"))
 
 
 def test_a_command_that_exits_2_is_not_built_yet_and_any_other_exit_is_a_failure(
