@@ -56,7 +56,14 @@ def serve(port: int, cpu: int | None, log_path: str, log_level: str) -> None:
     from fastapi import Response
     from pydantic import SecretStr
 
-    from funnel.core.settings import ObservabilitySettings, Settings, SqsSettings
+    from funnel.core.settings import (
+        Environment,
+        ObservabilitySettings,
+        Settings,
+        SqsSettings,
+        WhatsAppChannelConfig,
+        WhatsAppSettings,
+    )
     from funnel.core.telemetry import configure_logging
     from funnel.receiver.app import create_app
     from receiver_loadgen import PHONE_NUMBER_ID, SECRET
@@ -64,18 +71,18 @@ def serve(port: int, cpu: int | None, log_path: str, log_level: str) -> None:
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     settings = Settings(
-        environment="test",
+        environment=Environment.TEST,
         sqs=SqsSettings(queue_url="http://discarded.invalid/queue"),
-        whatsapp={
-            "channels": [
-                {
-                    "phone_number_id": PHONE_NUMBER_ID,
-                    "app_secrets": [SecretStr(SECRET)],
-                    "verify_token": SecretStr("bench-verify-token"),
-                    "organisation_id": "org-bench",
-                }
+        whatsapp=WhatsAppSettings(
+            channels=[
+                WhatsAppChannelConfig(
+                    phone_number_id=PHONE_NUMBER_ID,
+                    app_secrets=[SecretStr(SECRET)],
+                    verify_token=SecretStr("bench-verify-token"),
+                    organisation_id="org-bench",
+                )
             ]
-        },
+        ),
     )
     # Production logging (JSON, INFO: one line per webhook) into a file, so its cost counts.
     configure_logging(ObservabilitySettings(log_level=log_level), service="receiver-bench")

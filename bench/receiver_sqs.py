@@ -45,11 +45,17 @@ def serve(port: int, endpoint: str, queue_url: str, concurrency: int, linger_ms:
     from pydantic import SecretStr
 
     from funnel.core.devstack.sqs import TEST_ACCESS_KEY, TEST_SECRET_KEY
-    from funnel.core.settings import Settings, SqsSettings
+    from funnel.core.settings import (
+        Environment,
+        Settings,
+        SqsSettings,
+        WhatsAppChannelConfig,
+        WhatsAppSettings,
+    )
     from funnel.receiver.app import create_app
 
     settings = Settings(
-        environment="test",
+        environment=Environment.TEST,
         sqs=SqsSettings(
             queue_url=queue_url,
             endpoint_url=endpoint,
@@ -60,16 +66,16 @@ def serve(port: int, endpoint: str, queue_url: str, concurrency: int, linger_ms:
             publish_timeout_s=30.0,
             publish_queue_size=10_000,
         ),
-        whatsapp={
-            "channels": [
-                {
-                    "phone_number_id": PHONE_NUMBER_ID,
-                    "app_secrets": [SecretStr(SECRET)],
-                    "verify_token": SecretStr("bench-verify-token"),
-                    "organisation_id": "org-bench",
-                }
+        whatsapp=WhatsAppSettings(
+            channels=[
+                WhatsAppChannelConfig(
+                    phone_number_id=PHONE_NUMBER_ID,
+                    app_secrets=[SecretStr(SECRET)],
+                    verify_token=SecretStr("bench-verify-token"),
+                    organisation_id="org-bench",
+                )
             ]
-        },
+        ),
     )
     uvicorn.run(
         create_app(settings),

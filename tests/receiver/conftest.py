@@ -10,7 +10,13 @@ import httpx
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from funnel.core.settings import Settings, SqsSettings, WhatsAppChannelConfig
+from funnel.core.settings import (
+    Environment,
+    Settings,
+    SqsSettings,
+    WhatsAppChannelConfig,
+    WhatsAppSettings,
+)
 from funnel.receiver.app import create_app
 from funnel.receiver.publisher import Publisher, PublishError
 from tests.fixtures.whatsapp.corpus import TEST_APP_SECRET
@@ -35,12 +41,11 @@ def receiver_settings(
         organisation_id=ORGANISATION_ID,
     )
     return Settings(
-        environment="test",
+        environment=Environment.TEST,
         sqs=sqs or SqsSettings(queue_url="http://unused.invalid/queue"),
-        whatsapp={
-            "channels": [channel, *extra_channels],
-            "verify_token": SecretStr(GLOBAL_VERIFY_TOKEN),
-        },
+        whatsapp=WhatsAppSettings(
+            channels=[channel, *extra_channels], verify_token=SecretStr(GLOBAL_VERIFY_TOKEN)
+        ),
         **overrides,
     )
 

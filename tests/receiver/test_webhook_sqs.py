@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -351,7 +350,7 @@ async def test_health_ready_and_metrics(moto_server: MotoServer, sqs_queue: SqsQ
 
 
 @pytest.fixture
-def unstarted_client() -> Iterator[httpx.AsyncClient]:
+def unstarted_client() -> httpx.AsyncClient:
     """A client whose app never ran its lifespan: the publisher is not started."""
     from funnel.receiver.app import create_app
 
