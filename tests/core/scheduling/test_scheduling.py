@@ -391,8 +391,10 @@ async def test_handoff_schedules_auto_release_and_an_idle_person_gets_released(
     later = MORNING + dt.timedelta(minutes=181)
     prepared = await prepare_action(db_session, organisation.id, release.id, later)
     assert prepared.outcome is Outcome.DONE
-    assert conversation.mode is ConversationMode.BOT
-    assert conversation.auto_release_at is None
+    released = await db_session.get(Conversation, conversation.id)
+    assert released is not None
+    assert released.mode.value == "bot"
+    assert released.auto_release_at is None
 
 
 # --- the template fallback after a 131047 ---------------------------------------------------
