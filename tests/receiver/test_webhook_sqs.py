@@ -365,3 +365,38 @@ async def test_before_start_up_nothing_is_acknowledged(unstarted_client: httpx.A
         ready = await client.get("/readyz")
     assert response.status_code == 503
     assert ready.status_code == 503
+
+
+async def test_split_parts_respect_a_configured_message_limit(
+    moto_server: MotoServer, sqs_queue: SqsQueue
+) -> None:
+    raw = text_webhook(8, count=40, body="y" * 300)
+    settings = receiver_settings(sqs_settings(sqs_queue, max_message_bytes=8_192))
+    async with receiver_client(settings) as client:
+        response = await client.post("/webhook", content=raw, headers=signed(raw))
+    assert response.status_code == 200
+    parts = drain(moto_server, sqs_queue.url)
+    assert len(parts) > 1
+    assert all(len(p.encode().encode()) <= 8_192 for p in parts)
+    assert sorted(e.event_id for p in parts for e in split_events(p.raw_body)) == sorted(
+        e.event_id for e in split_events(raw)
+    )
+
+
+async def test_one_event_bigger_than_a_queue_message_is_refused_not_truncated(
+    moto_server: MotoServer, sqs_queue: SqsQueue
+) -> None:
+    raw = text_webhook(9, count=1, body="z" * 10_000)
+    settings = receiver_settings(sqs_settings(sqs_queue, max_message_bytes=8_192))
+    async with receiver_client(settings) as client:
+        response = await client.post("/webhook", content=raw, headers=signed(raw))
+    assert response.status_code == 413
+    assert drain(moto_server, sqs_queue.url) == []
+
+
+async def test_unparseable_body_with_sqs_down_is_not_acknowledged(sqs_queue: SqsQueue) -> None:
+    nowhere = sqs_settings(sqs_queue, endpoint_url=f"http://127.0.0.1:{free_port()}")
+    raw = b"{not json"
+    async with receiver_client(receiver_settings(nowhere)) as client:
+        response = await client.post("/webhook", content=raw, headers=signed(raw))
+    assert response.status_code == 503
