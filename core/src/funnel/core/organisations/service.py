@@ -50,6 +50,8 @@ async def _apply(
     for key, value in values.items():
         setattr(organisation, key, value)
     await session.flush()
+    # updated_at is set by the server on UPDATE; load it now rather than lazily (async).
+    await session.refresh(organisation)
     changed = diff(before, values)
     if changed:
         await record(
