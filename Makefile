@@ -16,9 +16,12 @@ DEV_ARGS ?=
 
 .PHONY: setup uv check test pytest dev
 
+# uv is the one tool installed into the machine's Python; PIP_BREAK_SYSTEM_PACKAGES lets that
+# happen on a Debian-packaged (PEP 668) Python and does nothing elsewhere.
 uv:
 	@$(UV) --version 2>/dev/null | grep -q "^uv $(UV_VERSION)" \
-		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+		|| PIP_BREAK_SYSTEM_PACKAGES=1 $(PYTHON) -m pip install --quiet \
+			--disable-pip-version-check "uv==$(UV_VERSION)"
 
 ## setup: create .venv with every workspace member, exactly as pinned in uv.lock
 setup: uv
