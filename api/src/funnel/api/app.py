@@ -113,6 +113,9 @@ def create_app(
         except Exception as exc:
             log.warning("api.not_ready", extra={"error_type": type(exc).__name__})
             return JSONResponse({"status": "unavailable"}, status_code=503)
+        # A replica that cannot LISTEN would accept subscriptions and never deliver them.
+        if not resources.events.listening.is_set():
+            return JSONResponse({"status": "events listener not connected"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     app.router.routes.append(Mount("/metrics", app=metrics_asgi_app))  # type: ignore[arg-type]
