@@ -37,13 +37,18 @@ class MotoServer:
     def __init__(
         self, *, log_file: Path, port: int | None = None, region: str = DEFAULT_REGION
     ) -> None:
+        #: A port we picked may be taken before moto binds it; then start() picks another.
+        self._port_chosen = port is None
         self.port = port if port is not None else free_port()
         self.region = region
         self.log_file = log_file
-        self._process = ManagedProcess(
+        self._process = self._new_process()
+
+    def _new_process(self) -> ManagedProcess:
+        return ManagedProcess(
             "moto",
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            log_file=log_file,
+            log_file=self.log_file,
         )
 
     @property
@@ -57,18 +62,24 @@ class MotoServer:
     def alive(self) -> bool:
         return self._process.alive()
 
-    def start(self, *, timeout_s: float = 30.0) -> None:
+    def start(self, *, timeout_s: float = 30.0, attempts: int = 3) -> None:
         """Start moto and return once it answers HTTP (its import takes most of a second)."""
-        self._process.start()
-        wait_until(
-            self._http_ready,
-            timeout_s=timeout_s,
-            what=f"moto on {self.endpoint_url}",
-            log_file=self.log_file,
-        )
-        if not self.alive():
-            tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
-            raise ServiceStartError(f"moto exited during start-up:\n{tail}")
+        for attempt in range(1, attempts + 1):
+            self._process.start()
+            wait_until(
+                self._http_ready,
+                timeout_s=timeout_s,
+                what=f"moto on {self.endpoint_url}",
+                log_file=self.log_file,
+            )
+            if self.alive():
+                return
+            if not self._port_chosen or attempt == attempts:
+                tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
+                raise ServiceStartError(f"moto exited during start-up:\n{tail}")
+            # It exited at once: most likely the port we picked was taken meanwhile.
+            self.port = free_port()
+            self._process = self._new_process()
 
     def _http_ready(self) -> bool:
         if not self.alive():
