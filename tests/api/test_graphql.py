@@ -111,12 +111,16 @@ async def test_depth_cost_and_token_limits(
 
 
 async def test_introspection_is_off_in_production(database_url: str) -> None:
-    settings = make_settings(database_url).model_copy(update={"environment": Environment.PRODUCTION})
+    settings = make_settings(database_url).model_copy(
+        update={"environment": Environment.PRODUCTION}
+    )
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as c:
-            body = (await c.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
+            body = (
+                await c.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+            ).json()
     assert body.get("data") is None
     assert "introspection" in body["errors"][0]["message"].lower()
 

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.db.engine import create_engine, session_factory
 from funnel.core.devstack.process import free_port
 from funnel.core.events import EventType, emit
 from funnel.core.settings import DatabaseSettings
-from pydantic import SecretStr
 from tests.api.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,17 @@ def api_process(database_url: str) -> Iterator[str]:
         "FUNNEL_OBSERVABILITY__LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "funnel.core.cli", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "funnel.core.cli",
+            "api",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -51,7 +61,8 @@ def api_process(database_url: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"api exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+                tail = process.stderr.read().decode()[-2000:] if process.stderr else ""
+                raise RuntimeError(f"api exited: {tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                     break
@@ -89,7 +100,9 @@ async def register(url: str) -> dict[str, Any]:
 async def subscription(url: str, token: str, query: str) -> AsyncIterator[Any]:
     ws_url = url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
@@ -129,7 +142,9 @@ async def test_an_event_committed_through_one_replica_reaches_a_client_on_the_ot
             await asyncio.sleep(0.5)  # the subscribe message is processed before events flow
             rolled_back, foreign, delivered = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
             await rolled_back_emit(database_url, org, conversation_id=rolled_back)
-            await committed_emit(database_url, uuid.UUID(theirs["organisation_id"]), conversation_id=foreign)
+            await committed_emit(
+                database_url, uuid.UUID(theirs["organisation_id"]), conversation_id=foreign
+            )
             await committed_emit(database_url, org, conversation_id=delivered)
             message = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert message["type"] == "next", message
@@ -149,4 +164,5 @@ async def test_websocket_needs_credentials_in_connection_init(database_url: str)
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 10)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403
