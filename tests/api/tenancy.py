@@ -1,0 +1,167 @@
+"""Objects of "organisation A" for the cross-tenant matrix, by the name that refers to them.
+
+The matrix (``test_tenancy_matrix.py``) walks every REST route and every GraphQL query/mutation
+argument that takes an object id, asks this registry for one of organisation A's objects of that
+kind, and calls with organisation B's owner: the answer must be 404 (or 403), never data. A path
+parameter or GraphQL id argument with no entry here fails the matrix, so a new route cannot skip
+it. Add an entry by writing an ``async def (world) -> uuid.UUID`` and registering it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from funnel.core.models import Conversation, Lead, Organisation, WhatsAppChannel
+from tests import factories
+from tests.api.conftest import Tenant
+
+
+@dataclasses.dataclass
+class World:
+    """Organisation A, seen by the factories: its owner over HTTP and an unscoped session."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    a: Tenant
+    _cache: dict[str, uuid.UUID] = dataclasses.field(default_factory=dict)
+    _rows: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    async def get(self, kind: str) -> uuid.UUID:
+        if kind not in self._cache:
+            factory = OBJECT_FACTORIES.get(kind)
+            if factory is None:
+                raise LookupError(kind)
+            self._cache[kind] = await factory(self)
+        return self._cache[kind]
+
+    async def session(self) -> AsyncSession:
+        session: AsyncSession = self.app.state.resources.sessionmaker()
+        return session
+
+    async def organisation(self, session: AsyncSession) -> Organisation:
+        organisation = await session.get(Organisation, self.a.organisation_id)
+        assert organisation is not None
+        return organisation
+
+    async def row(self, kind: str, build: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        """Create (once) and commit a row of organisation A directly in the database."""
+        if kind not in self._rows:
+            async with self.app.state.resources.sessionmaker() as session:
+                self._rows[kind] = await build(session)
+                await session.commit()
+        return self._rows[kind]
+
+
+Factory = Callable[[World], Awaitable[uuid.UUID]]
+
+
+async def _user(world: World) -> uuid.UUID:
+    return world.a.owner.user_id
+
+
+async def _invitation(world: World) -> uuid.UUID:
+    response = await world.client.post(
+        "/users/invitations",
+        json={"email": f"matrix-{uuid.uuid4().hex[:6]}@example.com", "role": "viewer"},
+        headers=world.a.owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def _api_key(world: World) -> uuid.UUID:
+    response = await world.client.post(
+        "/settings/api-keys", json={"name": "matrix", "scopes": []}, headers=world.a.owner.headers
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def _channel_row(world: World) -> WhatsAppChannel:
+    async def build(session: AsyncSession) -> WhatsAppChannel:
+        return await factories.make_channel(session, await world.organisation(session))
+
+    channel: WhatsAppChannel = await world.row("channel", build)
+    return channel
+
+
+async def _channel(world: World) -> uuid.UUID:
+    return (await _channel_row(world)).id
+
+
+async def _lead_row(world: World) -> Lead:
+    channel = await _channel_row(world)
+
+    async def build(session: AsyncSession) -> Lead:
+        return await factories.make_lead(session, channel)
+
+    lead: Lead = await world.row("lead", build)
+    return lead
+
+
+async def _lead(world: World) -> uuid.UUID:
+    return (await _lead_row(world)).id
+
+
+async def _conversation_row(world: World) -> Conversation:
+    lead = await _lead_row(world)
+
+    async def build(session: AsyncSession) -> Conversation:
+        return await factories.make_conversation(session, lead)
+
+    conversation: Conversation = await world.row("conversation", build)
+    return conversation
+
+
+async def _conversation(world: World) -> uuid.UUID:
+    return (await _conversation_row(world)).id
+
+
+async def _message(world: World) -> uuid.UUID:
+    conversation = await _conversation_row(world)
+
+    async def build(session: AsyncSession) -> Any:
+        return await factories.make_message(session, conversation)
+
+    return (await world.row("message", build)).id  # type: ignore[no-any-return]
+
+
+async def _cta(world: World) -> uuid.UUID:
+    async def build(session: AsyncSession) -> Any:
+        return await factories.make_cta(session, await world.organisation(session))
+
+    return (await world.row("cta", build)).id  # type: ignore[no-any-return]
+
+
+async def _template(world: World) -> uuid.UUID:
+    async def build(session: AsyncSession) -> Any:
+        return await factories.make_template(session, await world.organisation(session))
+
+    return (await world.row("template", build)).id  # type: ignore[no-any-return]
+
+
+#: Path parameter names (REST) and GraphQL id argument kinds → how to make one in organisation A.
+OBJECT_FACTORIES: dict[str, Factory] = {
+    "user_id": _user,
+    "invitation_id": _invitation,
+    "api_key_id": _api_key,
+    "channel_id": _channel,
+    "lead_id": _lead,
+    "conversation_id": _conversation,
+    "message_id": _message,
+    "cta_id": _cta,
+    "template_id": _template,
+}
+
+#: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription
+#: arguments are covered by the subscription tests (they filter events, they return no rows).
+GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
+    "Query.user.id": "user_id",
+}
