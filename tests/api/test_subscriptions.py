@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,62 +16,12 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.db.engine import create_engine, session_factory
-from funnel.core.devstack.process import free_port
 from funnel.core.events import EventType, emit
 from funnel.core.settings import DatabaseSettings
 from tests.api.conftest import PASSWORD
+from tests.api.processes import api_process
 
 pytestmark = pytest.mark.slow
-
-JWT_SECRET = "two-process-jwt-secret-0123456789"
-
-
-@contextlib.contextmanager
-def api_process(database_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "FUNNEL_ENVIRONMENT": "test",
-        "FUNNEL_DATABASE__URL": database_url,
-        "FUNNEL_AUTH__JWT_SECRET": JWT_SECRET,
-        "FUNNEL_OBSERVABILITY__LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "funnel.core.cli",
-            "api",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                tail = process.stderr.read().decode()[-2000:] if process.stderr else ""
-                raise RuntimeError(f"api exited: {tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("api did not become ready")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def register(url: str) -> dict[str, Any]:

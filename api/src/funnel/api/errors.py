@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from funnel.api.middleware import SCOPE_KEY
 from funnel.core.errors import FunnelError
 from funnel.core.telemetry import correlation_id, get_logger
 
@@ -41,15 +42,17 @@ async def _funnel_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("api.unhandled_error", extra={"error_type": type(exc).__name__})
+    cid = correlation_id() or request.scope.get(SCOPE_KEY)
+    log.exception(
+        "api.unhandled_error", extra={"error_type": type(exc).__name__, "correlation_id": cid}
+    )
     body = ErrorResponse(
         error=ErrorBody(
-            code="internal_error",
-            message="internal error",
-            details={"correlation_id": correlation_id()},
+            code="internal_error", message="internal error", details={"correlation_id": cid}
         )
     )
-    return JSONResponse(body.model_dump(), status_code=500)
+    headers = {"X-Correlation-Id": cid} if cid else None
+    return JSONResponse(body.model_dump(), status_code=500, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

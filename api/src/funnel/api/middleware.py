@@ -16,6 +16,7 @@ from funnel.core.telemetry import bind_context, new_correlation_id
 from funnel.core.telemetry.metrics import Counter, Histogram
 
 CORRELATION_HEADER = b"x-correlation-id"
+SCOPE_KEY = "funnel.correlation_id"
 #: A caller's id is reused only when it looks like one: it ends up in every log line.
 _VALID_CORRELATION = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 
@@ -58,6 +59,9 @@ class CorrelationIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        # Also in the scope: the 500 handler runs outside this middleware (in Starlette's
+        # ServerErrorMiddleware), where the context variable is no longer bound.
+        scope[SCOPE_KEY] = cid
         with bind_context(cid):
             await self.app(scope, receive, send_with_id)
 

@@ -119,11 +119,7 @@ class Mutation:
     )
     async def update_settings(self, info: Info, input: SettingsInput) -> UpdateSettingsResult:
         principal = info.context.require_principal()
-        values = {
-            key: value
-            for key, value in vars(input).items()
-            if value is not strawberry.UNSET
-        }
+        values = {key: value for key, value in vars(input).items() if value is not strawberry.UNSET}
         try:
             update = SettingsUpdate.model_validate(values)
         except PydanticValidationError as exc:

@@ -46,6 +46,10 @@ async def _apply(
 ) -> Organisation:
     organisation = await get_own(session)
     values = {key: _plain(value) for key, value in changes.items()}
+    table = Organisation.__table__
+    cleared = sorted(k for k, v in values.items() if v is None and not table.c[k].nullable)
+    if cleared:
+        raise ValidationFailed(f"cannot be cleared: {', '.join(cleared)}")
     before = {key: getattr(organisation, key) for key in values}
     for key, value in values.items():
         setattr(organisation, key, value)
@@ -82,9 +86,6 @@ async def update_settings(
     session: AsyncSession, actor: Actor, update: SettingsUpdate
 ) -> OrganisationSettings:
     changes = update.model_dump(exclude_unset=True)
-    for required in ("timezone", "default_language", "reply_word_limit", "auto_release_minutes"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed(f"{required} cannot be cleared")
     organisation = await _apply(session, actor, changes, "organisation.settings_updated")
     return OrganisationSettings.model_validate(organisation)
 
