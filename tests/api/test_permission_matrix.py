@@ -22,7 +22,7 @@ from tests.api.conftest import Tenant
 ROLES = ["viewer", "agent", "admin", "owner"]
 RANK = {Level.USER: 0, Level.VIEWER: 0, Level.AGENT: 1, Level.ADMIN: 2, Level.OWNER: 3}
 #: App-level routes outside any router module (served by FastAPI/Starlette themselves).
-FRAMEWORK = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/metrics/{path}"}
+FRAMEWORK = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
 
 
 def route_keys(app: FastAPI) -> list[str]:

@@ -14,9 +14,8 @@ import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.routing import Mount
 
 from funnel.api.deps import ResourcesDep
 from funnel.api.errors import install_error_handlers
@@ -33,7 +32,7 @@ from funnel.core.events.listener import EventHub
 from funnel.core.security.crypto import SecretBox
 from funnel.core.settings import Environment, Settings, get_settings
 from funnel.core.telemetry import get_logger
-from funnel.core.telemetry.metrics import mark_up, metrics_asgi_app
+from funnel.core.telemetry.metrics import mark_up, render_latest
 
 log = get_logger(__name__)
 
@@ -118,7 +117,10 @@ def create_app(
             return JSONResponse({"status": "events listener not connected"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app.router.routes.append(Mount("/metrics", app=metrics_asgi_app))  # type: ignore[arg-type]
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = render_latest()
+        return Response(body, media_type=content_type)
 
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)

@@ -51,6 +51,8 @@ SERVICE = Access(Level.SERVICE)
 APP_PERMISSIONS: dict[str, Access] = {
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
+    # Scraped in-cluster; a NetworkPolicy, not credentials, keeps it private.
+    "GET /metrics": PUBLIC,
     "GET /graphql": Access(Level.PUBLIC, note="GraphQL: each field checks its own permissions"),
     "POST /graphql": Access(Level.PUBLIC, note="GraphQL: each field checks its own permissions"),
 }
