@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +65,27 @@ def _assert_complete(info: dict[str, Any]) -> None:
     )
 
 
+@pytest.fixture
+def dev_dir() -> Iterator[Path]:
+    """A scratch directory outside pytest's ``/tmp/pytest-of-<user>``.
+
+    The embedded PostgreSQL runs as its own OS user, so it needs the path to its data to stay
+    traversable; every pytest session that starts (another suite on the machine, a test that runs
+    pytest) resets ``pytest-of-<user>`` to mode 0700, which would cut the server off mid-test.
+    """
+    path = Path(tempfile.mkdtemp(prefix="funnel-dev-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.kafka
 @pytest.mark.sqs
-async def test_dev_starts_everything_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+async def test_dev_starts_everything_and_stops_cleanly_on_sigint(dev_dir: Path) -> None:
+    tmp_path = dev_dir
     state_dir = tmp_path / "state"
     port = free_port()
 

@@ -64,6 +64,10 @@ def test_a_test_without_service_fixtures_starts_no_service(tmp_path: Path) -> No
             str(tmp_path),
             "-c",
             str(REPO / "pyproject.toml"),
+            # An explicit basetemp: a session that picks its own resets /tmp/pytest-of-<user> to
+            # mode 0700, cutting off the embedded PostgreSQL (its own OS user) of this session.
+            "--basetemp",
+            str(tmp_path / "basetemp"),
         ],
         cwd=REPO,
         capture_output=True,
