@@ -68,7 +68,7 @@ def _normalise(value: Any) -> Any:
     raise TypeError(f"event fields are ids, not {type(value).__name__}")
 
 
-def build_event(organisation_id: uuid.UUID, type: EventType | str, **ids: Any) -> Event:
+def build_event(organisation_id: uuid.UUID, type: EventType | str, /, **ids: Any) -> Event:
     reserved = {"organisation_id", "type"} & set(ids)
     if reserved:
         raise ValueError(f"reserved event field(s): {', '.join(sorted(reserved))}")
@@ -84,7 +84,7 @@ def build_event(organisation_id: uuid.UUID, type: EventType | str, **ids: Any) -
 
 
 async def emit(
-    session: AsyncSession, organisation_id: uuid.UUID, type: EventType | str, **ids: Any
+    session: AsyncSession, organisation_id: uuid.UUID, type: EventType | str, /, **ids: Any
 ) -> Event:
     """Queue an event on ``session``'s transaction; it is delivered when that transaction commits.
 
