@@ -38,7 +38,7 @@ def test_payload_rules() -> None:
         build_event(org, EventType.MESSAGE_STATUS, ids=[uuid.uuid4()] * (MAX_IDS_PER_FIELD + 1))
     with pytest.raises(ValueError, match="8000"):
         build_event(org, EventType.MESSAGE_STATUS, **{f"k{i}": "x" * 100 for i in range(80)})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a valid EventType"):
         build_event(org, "message.deleted")
 
 
