@@ -28,6 +28,7 @@ from funnel.core.models import (
 from funnel.core.models.enums import (
     ConversationMode,
     MessageAuthor,
+    MessageType,
     OutboxKind,
     ScheduledActionKind,
     ScheduledActionStatus,
@@ -44,6 +45,7 @@ from tests.factories import (
     make_channel,
     make_conversation,
     make_lead,
+    make_message,
     make_organisation,
     make_template,
     make_user,
@@ -500,3 +502,24 @@ async def test_human_sends_go_through_the_planner(db_session: AsyncSession) -> N
     )
     assert opted.plan.reason is not None
     assert opted.plan.reason.value == "opted_out"
+
+
+async def test_only_a_message_waiting_for_a_turn_holds_a_followup_back(
+    db_session: AsyncSession,
+) -> None:
+    organisation, conversation, _ = await world(db_session)
+    # A reaction (👍) never gets a turn: the nudge still goes.
+    await make_message(
+        db_session,
+        conversation,
+        type=MessageType.REACTION,
+        text=None,
+        whatsapp_timestamp=MORNING - dt.timedelta(minutes=40),
+    )
+    action = await claimed_followup(db_session, conversation)
+    assert (await prepare_action(db_session, organisation.id, action, MORNING)).run_turn
+    # A text no turn has answered yet: the turn will, the nudge stands down.
+    await make_message(db_session, conversation, text="hello?")
+    second = await claimed_followup(db_session, conversation)
+    prepared = await prepare_action(db_session, organisation.id, second, MORNING)
+    assert prepared.outcome is Outcome.SKIPPED

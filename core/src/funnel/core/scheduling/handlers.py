@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.htl.policy import next_allowed_time
+from funnel.core.inbound.service import TURN_TYPES
 from funnel.core.models import (
     Conversation,
     Lead,
@@ -118,6 +119,8 @@ async def _has_unanswered(session: AsyncSession, conversation: Conversation) -> 
                     Message.conversation_id == conversation.id,
                     Message.direction == MessageDirection.INBOUND,
                     Message.pipeline_run_id.is_(None),
+                    # A reaction never gets a turn, so it must not hold a follow-up back.
+                    Message.type.in_(TURN_TYPES),
                 )
                 .limit(1)
             )
