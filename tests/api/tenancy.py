@@ -164,4 +164,6 @@ OBJECT_FACTORIES: dict[str, Factory] = {
 #: arguments are covered by the subscription tests (they filter events, they return no rows).
 GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Query.user.id": "user_id",
+    "Mutation.changeUserRole.userId": "user_id",
+    "Mutation.deactivateUser.userId": "user_id",
 }

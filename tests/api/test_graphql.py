@@ -128,3 +128,49 @@ async def test_introspection_is_off_in_production(database_url: str) -> None:
 async def test_introspection_is_on_in_test(client: httpx.AsyncClient) -> None:
     body = await gql(client, "{ __schema { queryType { name } } }")
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_member_management_through_graphql(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    invited = await gql(
+        client,
+        'mutation { inviteUser(email: "gql@example.com", role: VIEWER) '
+        "{ __typename ... on Invitation { email acceptToken } } }",
+        tenant.owner.headers,
+    )
+    invitation = invited["data"]["inviteUser"]
+    assert invitation["__typename"] == "Invitation"
+    accepted = await client.post(
+        "/auth/accept-invitation",
+        json={"token": invitation["acceptToken"], "name": "Gee", "password": "long enough pw"},
+    )
+    assert accepted.status_code == 200
+    users = (await gql(client, "{ users { id email } }", tenant.owner.headers))["data"]["users"]
+    viewer_id = next(u["id"] for u in users if u["email"] == "gql@example.com")
+    changed = await gql(
+        client,
+        "mutation($id: ID!) { changeUserRole(userId: $id, role: AGENT) "
+        "{ __typename ... on Member { role } } }",
+        tenant.owner.headers,
+        id=viewer_id,
+    )
+    assert changed["data"]["changeUserRole"] == {"__typename": "Member", "role": "AGENT"}
+    last_owner = await gql(
+        client,
+        "mutation($id: ID!) { changeUserRole(userId: $id, role: ADMIN) "
+        "{ __typename ... on UserError { message } } }",
+        tenant.owner.headers,
+        id=str(tenant.owner.user_id),
+    )
+    assert last_owner["data"]["changeUserRole"]["__typename"] == "ConflictError"
+    gone = await gql(
+        client,
+        "mutation($id: ID!) { deactivateUser(userId: $id) { __typename } }",
+        tenant.owner.headers,
+        id=viewer_id,
+    )
+    assert gone["data"]["deactivateUser"]["__typename"] == "Deactivated"
+    emails = [
+        u["email"]
+        for u in (await gql(client, "{ users { email } }", tenant.owner.headers))["data"]["users"]
+    ]
+    assert emails == [tenant.owner.email]

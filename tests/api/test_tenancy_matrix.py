@@ -16,7 +16,7 @@ import httpx
 import strawberry
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type
+from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, get_named_type
 
 from funnel.api.graphql.schema import build_schema
 from tests.api.conftest import Tenant
@@ -143,25 +143,42 @@ async def test_graphql_never_serves_another_organisations_objects(
             failures.append(f"{key}: not in tests/api/tenancy.py GRAPHQL_ID_ARGUMENTS")
             continue
         field = getattr(schema._schema, f"{type_name.lower()}_type").fields[field_name]
-        others = [
-            n for n, a in field.args.items() if n != arg_name and isinstance(a.type, GraphQLNonNull)
-        ]
-        if others:
-            failures.append(f"{key}: has other required arguments; give it an explicit case")
-            continue
-        object_id = str(await world.get(kind))
-        operation = "mutation" if type_name == "Mutation" else "query"
-        document = (
-            f"{operation}($v: ID!) {{ result: {field_name}({arg_name}: $v) {{ __typename }} }}"
-        )
-        response = await client.post(
-            "/graphql",
-            json={"query": document, "variables": {"v": object_id}},
-            headers=other_tenant.owner.headers,
-        )
-        body = response.json()
-        result = (body.get("data") or {}).get("result")
-        leaked = result is not None and not str(result.get("__typename", "")).endswith("Error")
-        if leaked or object_id in response.text:
-            failures.append(f"{key}: B received {body}")
+        extra = []
+        for name, argument in field.args.items():
+            if name == arg_name or not isinstance(argument.type, GraphQLNonNull):
+                continue
+            literal = _literal(argument.type)
+            if literal is None:
+                failures.append(f"{key}: cannot fill required argument {name}; add a case")
+                break
+            extra.append(f"{name}: {literal}")
+        else:
+            object_id = str(await world.get(kind))
+            operation = "mutation" if type_name == "Mutation" else "query"
+            arguments_text = ", ".join([f"{arg_name}: $v", *extra])
+            document = (
+                f"{operation}($v: ID!) {{ result: {field_name}({arguments_text}) "
+                "{ __typename } }"
+            )
+            response = await client.post(
+                "/graphql",
+                json={"query": document, "variables": {"v": object_id}},
+                headers=other_tenant.owner.headers,
+            )
+            body = response.json()
+            result = (body.get("data") or {}).get("result")
+            typename = str((result or {}).get("__typename", ""))
+            if (
+                result is not None and not typename.endswith("Error")
+            ) or object_id in response.text:
+                failures.append(f"{key}: B received {body}")
     assert not failures, "\n".join(failures)
+
+
+def _literal(graphql_type: Any) -> str | None:
+    """A GraphQL literal for a required scalar or enum argument, or None."""
+    named = get_named_type(graphql_type)
+    if isinstance(named, GraphQLEnumType):
+        return str(next(iter(named.values)))
+    literals = {"String": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false", "ID": '"x"'}
+    return literals.get(named.name)
