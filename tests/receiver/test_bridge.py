@@ -283,3 +283,48 @@ async def test_kafka_down_keeps_messages_in_sqs_and_catches_up_when_it_returns(
     finally:
         if not task.done():
             task.cancel()
+
+
+async def test_an_sqs_outage_does_not_end_the_bridge(
+    kafka_broker: TansuBroker, kafka_topic: KafkaTopicFactory, sqs_queue: SqsQueue
+) -> None:
+    """The queue endpoint fails for a while (throttling, a restart): the loop keeps going and
+    forwards what arrives once SQS answers again."""
+
+    class FlakySqs:
+        def __init__(self, real: Any, failures: int) -> None:
+            self.real = real
+            self.failures = failures
+
+        async def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("SQS endpoint unreachable")
+            result: dict[str, Any] = await self.real.receive_message(**kwargs)
+            return result
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+    topic = await kafka_topic(partitions=1)
+    producer = KafkaEventProducer(kafka_settings(kafka_broker), topic=topic)
+    await producer.start()
+    async with get_session().create_client(
+        "sqs", **sqs_client_kwargs(sqs_settings(sqs_queue))
+    ) as real:
+        await enqueue(real, sqs_queue, webhook_message("01_text_en"))
+        bridge = make_bridge(
+            FlakySqs(real, failures=3),
+            sqs_settings(sqs_queue),
+            producer,
+            wait_time_s=1,
+            retry_initial_s=0.05,
+        )
+        task = asyncio.create_task(bridge.run())
+        try:
+            records = await consume_all(kafka_broker.bootstrap_servers, topic, expected=1)
+        finally:
+            bridge.stop()
+            await asyncio.wait_for(task, timeout=10)
+            await producer.stop()
+    assert InboundEvent.decode(records[0].value).correlation_id == "cid-01_text_en"

@@ -135,6 +135,10 @@ class WorkerSettings(BaseModel):
     #: Per-recipient pacing (WhatsApp's pair rate): sustained interval and burst.
     pair_interval_s: float = Field(default=6.0, gt=0)
     pair_burst: int = Field(default=5, ge=1)
+    #: A send claimed by a sender that then vanished is taken again after this long. Meanwhile
+    #: the status webhook (which carries the outbox id) can record it as sent, so a crash after
+    #: Meta accepted a message does not send it twice.
+    sending_lease_s: float = Field(default=120.0, ge=1.0)
     #: Download inbound media and keep a copy (Meta's URLs expire in minutes).
     download_media: bool = True
     drain_timeout_s: float = Field(default=30.0, gt=0)

@@ -53,6 +53,9 @@ DEAD_LETTERS = Counter(
 KAFKA_FAILURES = Counter(
     "funnel_bridge_kafka_failures_total", "Attempts to produce a batch that Kafka did not take."
 )
+SQS_FAILURES = Counter(
+    "funnel_bridge_sqs_failures_total", "SQS calls that failed; the bridge backs off and retries."
+)
 PRODUCE_SECONDS = Histogram(
     "funnel_bridge_produce_seconds",
     "Time from receiving an SQS batch to Kafka acknowledging all its events.",
@@ -182,8 +185,25 @@ class Bridge:
         self._stopping.set()
 
     async def run(self) -> None:
+        """Poll until stopped. An SQS error (throttling, a network blip, an endpoint restarting)
+        never ends the loop: nothing was deleted, so nothing is lost, and polling resumes after
+        a backoff."""
+        delay = self.config.retry_initial_s
         while not self._stopping.is_set():
-            await self.poll_once()
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                SQS_FAILURES.inc()
+                log.warning(
+                    "bridge.sqs_unavailable",
+                    extra={"retry_in_s": round(delay, 2), "error": repr(exc)[:300]},
+                )
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))  # noqa: S311 - jitter
+                delay = min(delay * 2, self.config.retry_max_s)
+                continue
+            delay = self.config.retry_initial_s
 
     async def poll_once(self) -> int:
         """Receive one batch, forward it, delete it. Returns the number of SQS messages."""

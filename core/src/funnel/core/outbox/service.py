@@ -153,7 +153,11 @@ class ClaimedSend:
 
 
 async def claim_due(
-    session: AsyncSession, *, limit: int, now: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    limit: int,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = SENDING_LEASE,
 ) -> list[ClaimedSend]:
     """Take up to ``limit`` due rows for sending (system scope, all tenants). The caller commits
     right away so the ``sending`` mark is visible to other senders."""
@@ -182,7 +186,7 @@ async def claim_due(
             continue
         outbox.status = OutboxStatus.SENDING
         outbox.attempts += 1
-        outbox.next_attempt_at = now + SENDING_LEASE
+        outbox.next_attempt_at = now + lease
         payload = dict(outbox.payload)
         claimed.append(
             ClaimedSend(
