@@ -57,7 +57,7 @@ def _assert_complete(info: dict[str, Any]) -> None:
         assert process["status"] in {"running", "not built yet"}, (name, process)
         assert Path(process["log"]).is_file()
         if process["status"] == "running":
-            assert process["pid"]
+            assert process["pid"], (name, process)
     assert all(info["demo"][k] for k in ("email", "password", "organisation_id"))
     channel = info["channel"]
     assert all(channel[k] for k in ("phone_number_id", "waba_id", "app_secret", "verify_token")), (

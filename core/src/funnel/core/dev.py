@@ -262,6 +262,11 @@ def _start(
         process.start()
     _wait_for(children)
 
+    for c in children:
+        # A child that passed its readiness check may still have died since: say so.
+        if c.status == "running" and c.process is not None and not c.process.alive():
+            code = c.process.popen.poll() if c.process.popen else None
+            c.status, c.detail = "failed", f"exited after start, code {code}: {_last_line(c.log)}"
     info = _describe(database_url, kafka, moto, queue.url, queue.dlq_url, settings, seed, children)
     dev_json.write_text(json.dumps(info, indent=2) + "\n")
     _print_table(info, dev_json)
@@ -322,13 +327,18 @@ def _wait_for(children: list[Child]) -> None:
 
 def _exit_status(code: int, log: Path) -> tuple[str, str]:
     """Status and a one-line reason for a child that exited during start-up."""
-    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    reason = next((line.strip(" │╭╮╰╯─") for line in reversed(lines) if line.strip(" │╭╮╰╯─")), "")
+    reason = _last_line(log)
     if code == NOT_BUILT_EXIT_CODE:
         # Also a stub that has no --host/--port yet: typer rejects the option with exit 2
         # before the stub can say "not built yet". The reason keeps that visible.
         return "not built yet", reason
     return "failed", f"exit code {code}: {reason}"
+
+
+def _last_line(log: Path) -> str:
+    """The last line of a log with text in it, without typer's box drawing around errors."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return next((line.strip(" │╭╮╰╯─") for line in reversed(lines) if line.strip(" │╭╮╰╯─")), "")
 
 
 def _watch(children: list[Child]) -> None:
