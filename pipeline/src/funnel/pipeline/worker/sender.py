@@ -17,6 +17,11 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.inbound.service import close_window, opt_out_conversation_lead
 from funnel.core.models.enums import OptOutSource
@@ -34,6 +39,7 @@ from funnel.pipeline.worker import metrics
 from funnel.pipeline.worker.resources import Resources
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class OutboxSender:
@@ -50,8 +56,20 @@ class OutboxSender:
 
     async def run(self) -> None:
         poll_s = self.res.settings.worker.sender_poll_s
+        failures = 0
         while not self._stopping.is_set():
-            claimed = await self.claim()
+            try:
+                claimed = await self.claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # The database is away (a failover, a dropped connection): nothing was claimed,
+                # so nothing is lost. Poll again after a backoff instead of ending the loop.
+                failures += 1
+                log.warning("outbox.claim_failed", extra={"error": type(exc).__name__})
+                await asyncio.sleep(min(poll_s * 2**failures, 10.0))
+                continue
+            failures = 0
             for item in claimed:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._send_and_release(item))
@@ -101,10 +119,32 @@ class OutboxSender:
             await self._failed(item, error)
             return
         metrics.OUTBOX_SEND_SECONDS.observe(time.perf_counter() - started)
-        async with self.res.sessions() as session, session.begin():
-            await record_sent(session, item, result.wamid)
+        # Meta has the message: recording it must not be given up on a passing database error,
+        # or the row would wait out its lease and be sent a second time.
+        await self._persist(lambda session: record_sent(session, item, result.wamid))
         metrics.OUTBOX_SENDS.labels(outcome="sent", code="").inc()
         log.info("outbox.sent", extra={"kind": item.kind.value, "attempt": item.attempts})
+
+    async def _persist(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``write`` in a transaction, retrying transient database errors for up to the
+        sending lease (after which the row is someone else's to reconcile)."""
+        deadline = time.monotonic() + self.res.settings.worker.sending_lease_s
+        delay = 0.05
+        while True:
+            try:
+                async with self.res.sessions() as session, session.begin():
+                    return await write(session)
+            except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("outbox.record_retry", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            except sa_exc.DBAPIError as exc:
+                if not exc.connection_invalidated or time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _failed(self, item: ClaimedSend, error: GraphError) -> None:
         policy = error.policy
@@ -115,7 +155,8 @@ class OutboxSender:
             self.res.pacer.penalise(
                 item.phone_number_id, item.recipient, policy.delay_s(item.attempts - 1)
             )
-        async with self.res.sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> bool:
             if policy.kind is ErrorKind.WINDOW_CLOSED:
                 # Never retried blindly: the window is closed until the customer writes, and
                 # anything further must be a template (the send planner's job).
@@ -165,6 +206,9 @@ class OutboxSender:
                     retryable=policy.retryable,
                     retry_in_s=policy.delay_s(item.attempts - 1) if policy.retryable else None,
                 )
+            return retry
+
+        retry = await self._persist(write)
         outcome = "retry" if retry else "dead"
         metrics.OUTBOX_SENDS.labels(outcome=outcome, code=code).inc()
         log.warning(
