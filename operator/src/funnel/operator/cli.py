@@ -25,10 +25,12 @@ def run() -> None:
     from funnel.core.settings import OperatorProcessSettings
     from funnel.core.telemetry import configure_logging
     from funnel.core.telemetry.metrics import mark_up, start_metrics_server
+    from funnel.operator import logs
     from funnel.operator.handlers import build_registry
 
     settings = OperatorProcessSettings()
     configure_logging(settings.observability, service="funnel-operator")
+    logs.install()
     start_metrics_server(settings.observability.metrics_port)
     mark_up("funnel-operator")
     operator = settings.operator
@@ -42,7 +44,9 @@ def run() -> None:
             clusterwide=not operator.namespace,
             namespaces=[operator.namespace] if operator.namespace else (),
             standalone=operator.standalone,
-            peering_name=operator.peering_name,
+            # Naming a peering makes it mandatory in kopf, which then waits for the peering
+            # resource even when told to run standalone: name it only when peering is wanted.
+            peering_name=None if operator.standalone else operator.peering_name,
             priority=priority,
             liveness_endpoint=f"http://0.0.0.0:{operator.health_port}/healthz",
         )

@@ -178,10 +178,13 @@ def build_registry(settings: OperatorSettings) -> tuple[kopf.OperatorRegistry, O
             state.readiness.pop(key, None)
         else:
             state.readiness[key] = now
-            # The first sighting (operator start, or our own create) needs no pass: resume and
-            # create handlers cover it. A change in readiness does.
-            if before is None or before == now:
+            # A first sighting of a Deployment with nothing ready yet (our own create, usually)
+            # needs no pass; a change in readiness does, and so does a first sighting of ready
+            # replicas (the Deployment became ready before its ADDED event reached us).
+            if now == before or (before is None and now[0] == 0):
                 return
-        await state.reconciler.reconcile_soon(meta["namespace"], owner["name"], "child")
+        await state.reconciler.reconcile_soon(
+            meta["namespace"], owner["name"], "child", status_only=type != "DELETED"
+        )
 
     return registry, state

@@ -293,19 +293,28 @@ class Reconciler:
         async with lock:
             yield
 
-    async def reconcile_soon(self, namespace: str, name: str, trigger: str) -> None:
-        """Reconcile a tenant named by a child's event; a burst of events coalesces into one."""
-        key = f"{namespace}/{name}"
+    async def reconcile_soon(
+        self, namespace: str, name: str, trigger: str, *, status_only: bool = False
+    ) -> None:
+        """Act on a child's event for the tenant that owns it; a burst coalesces into one pass.
+
+        ``status_only``: a Deployment's readiness changed, so only the status needs refreshing
+        (the Deployments are read, nothing is applied); a deleted child takes a full pass.
+        """
+        key = f"{namespace}/{name}:{'status' if status_only else 'full'}"
         if key in self._queued:
             return
         self._queued.add(key)
         try:
-            async with self.locked(key):
+            async with self.locked(f"{namespace}/{name}"):
                 self._queued.discard(key)
                 body = await self.api.get(object_path(API_VERSION, KIND, namespace, name))
                 if body is None or body.get("metadata", {}).get("deletionTimestamp"):
                     return
-                await self._reconcile(body, trigger)
+                if status_only:
+                    await self._refresh_status(body)
+                else:
+                    await self._reconcile(body, trigger)
         except (InvalidSpecError, SecretsNotReadyError):
             pass  # already recorded in the status; the tenant's own handlers retry
         finally:
@@ -408,6 +417,37 @@ class Reconciler:
             )
         return Outcome(status["phase"], created, patched, deleted)
 
+    async def _refresh_status(self, body: Mapping[str, Any]) -> None:
+        """Recompute the status from the live Deployments, applying nothing."""
+        previous: Mapping[str, Any] = body.get("status") or {}
+        generation = int(body["metadata"].get("generation") or 1)
+        if previous.get("observedGeneration") != generation or previous.get("phase") in (
+            None,
+            "Failed",
+            "Pending",
+            "Paused",
+        ):
+            return  # a full pass for this generation is due or running; it writes the status
+        try:
+            tenant = Tenant.from_body(body)
+        except ValidationError:
+            return
+        ctx = BuildContext(webhook_url_template=self.settings.webhook_url_template)
+        deployments: dict[Component, Mapping[str, Any] | None] = {}
+        for component in Component:
+            deployments[component] = await self.api.get(
+                object_path(
+                    "apps/v1",
+                    "Deployment",
+                    tenant.namespace,
+                    builders.child_name(tenant, component),
+                )
+            )
+        tenant_path = object_path(API_VERSION, KIND, tenant.namespace, tenant.name)
+        await self._write_status(
+            body, tenant_path, compute_status(tenant, generation, deployments, previous, ctx)
+        )
+
     async def _apply(self, child: Manifest) -> tuple[Mapping[str, Any], str]:
         meta = child["metadata"]
         path = object_path(child["apiVersion"], child["kind"], meta["namespace"], meta["name"])
@@ -488,7 +528,9 @@ class Reconciler:
         """A Kubernetes Event for each condition that changed status, and for phase changes."""
         before = {c.get("type"): c.get("status") for c in previous.get("conditions", [])}
         for condition in status.get("conditions", []):
-            if before.get(condition["type"]) == condition["status"]:
+            # A condition's first appearance is covered by the phase Event; each Event is an API
+            # call, and a new tenant would otherwise cost seven of them at once.
+            if before.get(condition["type"], condition["status"]) == condition["status"]:
                 continue
             healthy = (condition["status"] == "True") != (condition["type"] == "Degraded")
             self.emit(
@@ -498,11 +540,17 @@ class Reconciler:
                 message=f"{condition['type']}={condition['status']}: {condition['message']}",
             )
         if previous.get("phase") != status.get("phase"):
+            ready = next(
+                (c for c in status.get("conditions", []) if c["type"] == "Ready"), {"message": ""}
+            )
             self.emit(
                 body,
-                type="Warning" if status.get("phase") in ("Failed", "Degraded") else "Normal",
+                type="Warning"
+                if status.get("phase") in ("Failed", "Degraded", "Pending")
+                else "Normal",
                 reason=f"Phase{status.get('phase')}",
-                message=f"phase {previous.get('phase') or 'None'} -> {status.get('phase')}",
+                message=f"phase {previous.get('phase') or 'None'} -> {status.get('phase')}: "
+                f"{ready['message']}",
             )
 
     def _publish_phases(self) -> None:
