@@ -201,9 +201,6 @@ def require_role(
         return principal
 
     dependency.__name__ = f"require_{minimum.value}" + (f"_or_{scope}" if scope else "")
-    # Read by the permission-table test, so a route's declared access can be checked against
-    # what it actually depends on.
-    dependency.__dict__["funnel_access"] = (minimum, scope)
     return dependency
 
 

@@ -17,6 +17,7 @@ from funnel.api.graphql.errors import (
     ValidationError,
     expected_failure,
 )
+from funnel.api.graphql.loaders import user_by_id
 from funnel.api.graphql.permissions import HasRole, IsUser
 from funnel.core.audit.writer import Actor
 from funnel.core.auth import service as auth_service
@@ -107,6 +108,22 @@ class Query:
     async def users(self, info: Info) -> list[Member]:
         return [Member.from_read(m) for m in await auth_service.list_members(info.context.session)]
 
+    @strawberry.field(
+        permission_classes=[HasRole.at_least(MembershipRole.ADMIN)],
+        description="Open invitations (their tokens are never shown again).",
+    )
+    async def invitations(self, info: Info) -> list[Invitation]:
+        return [
+            Invitation(
+                id=strawberry.ID(str(i.id)),
+                email=i.email,
+                role=i.role,
+                expires_at=i.expires_at,
+                invited_by_user_id=i.invited_by_user_id,
+            )
+            for i in await auth_service.list_invitations(info.context.session)
+        ]
+
     @strawberry.field(permission_classes=[IsUser], description="One member, by user id.")
     async def user(self, info: Info, id: strawberry.ID) -> Member | None:
         try:
@@ -120,6 +137,13 @@ class Query:
 
 
 @strawberry.type
+class Person:
+    id: strawberry.ID
+    name: str
+    email: str
+
+
+@strawberry.type
 class Invitation:
     id: strawberry.ID
     email: str
@@ -127,6 +151,16 @@ class Invitation:
     expires_at: dt.datetime
     #: The single-use link token, present only in the response to the invite that created it.
     accept_token: str | None = None
+    invited_by_user_id: strawberry.Private[uuid.UUID | None] = None
+
+    @strawberry.field(description="Who sent it (batched: one query for a whole page).")
+    async def invited_by(self, info: Info) -> Person | None:
+        if self.invited_by_user_id is None:
+            return None
+        user = await info.context.loader(user_by_id).load(self.invited_by_user_id)
+        if user is None:
+            return None
+        return Person(id=strawberry.ID(str(user.id)), name=user.name, email=user.email)
 
 
 @strawberry.type

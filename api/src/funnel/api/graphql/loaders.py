@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from funnel.core.models import Membership, User
+from funnel.core.models import User
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -61,6 +61,3 @@ def by_id(
 def user_by_id(session: AsyncSession) -> DataLoader[uuid.UUID, User | None]:
     return DataLoader(load_fn=by_id(session, User))
 
-
-def membership_by_user_id(session: AsyncSession) -> DataLoader[uuid.UUID, Membership | None]:
-    return DataLoader(load_fn=by_id(session, Membership, Membership.user_id))
