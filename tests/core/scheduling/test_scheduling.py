@@ -4,17 +4,21 @@ release, the template fallback, and human sends through the planner."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from funnel.core.db.engine import create_engine
+from funnel.core.events.publisher import CHANNEL
 from funnel.core.models import (
     Conversation,
     FollowupSequence,
@@ -523,3 +527,29 @@ async def test_only_a_message_waiting_for_a_turn_holds_a_followup_back(
     second = await claimed_followup(db_session, conversation)
     prepared = await prepare_action(db_session, organisation.id, second, MORNING)
     assert prepared.outcome is Outcome.SKIPPED
+
+
+async def test_a_handoff_notifies_the_dashboard_when_it_commits(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    received: list[str] = []
+    listener = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await listener.add_listener(CHANNEL, lambda *args: received.append(args[-1]))
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            _, conversation, _ = await world(session)
+            await start_handoff(
+                session, conversation, now=MORNING, minutes=60, reason="asked", key="n"
+            )
+            assert received == []  # nothing before the commit
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await listener.close()
+    (payload,) = received
+    event = json.loads(payload)
+    assert event["type"] == "attention.changed"
+    assert event["conversation_id"] == str(conversation.id)
+    assert "reason" not in event  # ids only on the shared channel

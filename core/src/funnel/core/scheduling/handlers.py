@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.htl.policy import next_allowed_time
 from funnel.core.inbound.service import TURN_TYPES
 from funnel.core.models import (
@@ -143,6 +144,14 @@ async def prepare_action(
         finish(row, now, prepared.detail)
         if row.kind is ScheduledActionKind.FOLLOWUP and prepared.outcome is Outcome.DONE:
             await _next_step(session, row, conversation, organisation, now)
+        if row.kind is ScheduledActionKind.AUTO_RELEASE and prepared.outcome is Outcome.DONE:
+            await emit(
+                session,
+                organisation_id,
+                EventType.CONVERSATION_UPDATED,
+                conversation_id=conversation.id,
+                mode=conversation.mode.value,
+            )
     return Prepared(
         prepared.outcome,
         prepared.detail,

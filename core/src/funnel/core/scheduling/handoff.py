@@ -16,6 +16,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.models import Conversation, Organisation
 from funnel.core.models.enums import ConversationMode, ScheduledActionKind
 from funnel.core.scheduling.actions import cancel_pending, schedule
@@ -74,6 +75,14 @@ async def start_handoff(
         kind=ScheduledActionKind.AUTO_RELEASE,
         due_at=conversation.auto_release_at,
         idempotency_key=f"auto_release:{key}",
+    )
+    # The Action Center learns of it when this transaction commits (NOTIFY), ids only.
+    await emit(
+        session,
+        conversation.organisation_id,
+        EventType.ATTENTION_CHANGED,
+        conversation_id=conversation.id,
+        mode=ConversationMode.HUMAN.value,
     )
 
 

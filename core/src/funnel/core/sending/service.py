@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.models import Conversation, Lead, Organisation, Template
 from funnel.core.models.enums import (
     MessageAuthor,
@@ -107,8 +108,14 @@ async def queue_plan(
     """Queue a sendable plan into the outbox (``None`` if blocked or already queued). A blocked
     plan that needs a person raises the conversation's attention flag with the reason."""
     if not plan.sendable:
-        if plan.needs_attention:
+        if plan.needs_attention and not conversation.needs_attention:
             raise_attention(conversation, plan.detail, now)
+            await emit(
+                session,
+                conversation.organisation_id,
+                EventType.ATTENTION_CHANGED,
+                conversation_id=conversation.id,
+            )
         return None
     assert plan.message is not None
     assert plan.kind is not None
