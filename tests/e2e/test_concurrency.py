@@ -79,10 +79,17 @@ async def stack(
 
 
 async def deliver(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> None:
-    """POST as Meta does: a 5xx (SQS could not take it) is retried with backoff until 200."""
+    """POST as Meta does: a 5xx (SQS could not take it) or a failed connection is retried with
+    backoff until 200."""
     delay = 0.2
     for _ in range(20):
-        response = await client.post("/webhook", content=body, headers=headers)
+        try:
+            response = await client.post("/webhook", content=body, headers=headers)
+        except httpx.TransportError:
+            # A dropped or timed-out connection is a failed delivery to Meta too: retried.
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
         if response.status_code == 200:
             return
         assert response.status_code >= 500, response.text
