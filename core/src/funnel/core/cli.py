@@ -9,7 +9,6 @@ whose package is not installed still shows up and says how to get it.
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 from typing import Annotated
 
 import typer
@@ -133,4 +132,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

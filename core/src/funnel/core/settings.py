@@ -234,7 +234,7 @@ class OperatorSettings(BaseModel):
     resync_interval_s: float = Field(default=60.0, gt=0)
     #: Delay before retrying a tenant whose Secrets are missing or whose API calls failed.
     retry_delay_s: float = Field(default=15.0, gt=0)
-    #: Image used for a component whose FunnelTenant names none: ``<registry>/funnel-<image>:<tag>``.
+    #: Image for a component whose FunnelTenant names none: ``<registry>/funnel-<image>:<tag>``.
     image_registry: str = "ghcr.io/funnel"
     image_tag: str = "0.1.0"
     #: The callback URL a tenant registers with Meta, shown in its status; ``{slug}``,

@@ -381,10 +381,11 @@ async def run_bridge(settings: Settings, *, stop: asyncio.Event | None = None) -
                 return
             await stop.wait()
             bridge.stop()
-            # A long poll may be in progress: give it its wait, then cancel. Cancelling is safe
-            # at any point: a message is deleted only after its events were acknowledged, and a
+            # Cancel at once rather than wait out a 20 s long poll: cancelling is safe at any
+            # point, since a message is deleted only after its events were acknowledged, and a
             # message whose events were produced but not deleted is produced again, harmlessly.
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=settings.sqs.wait_time_s + 5)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
         await producer.stop()
