@@ -93,7 +93,7 @@ class HttpKubeApi:
     async def _request(
         self, method: str, path: str, body: Manifest | None = None, content_type: str = ""
     ) -> tuple[int, Any]:
-        for attempt in range(2):
+        for attempt in range(3):
             if self._credentials is None:
                 self._credentials = await self._login()
             if self._session is None:
@@ -103,9 +103,17 @@ class HttpKubeApi:
             if content_type:
                 headers["Content-Type"] = content_type
             self.requests += 1
-            async with self._session.request(
-                method, creds.server + path, json=body, headers=headers, ssl=creds.ssl
-            ) as response:
+            try:
+                response = await self._session.request(
+                    method, creds.server + path, json=body, headers=headers, ssl=creds.ssl
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionError) as exc:
+                # A kept-alive connection the server had already closed: send again. A repeated
+                # create answers 409, which the reconciler reads as "already there".
+                if attempt < 2:
+                    continue
+                raise ApiError(503, f"API server unreachable: {exc!r}") from exc
+            async with response:
                 if response.status == 401 and attempt == 0:
                     self._credentials = None  # a projected token rotated: log in again
                     continue
@@ -113,7 +121,7 @@ class HttpKubeApi:
                     await response.json(content_type=None) if response.content_length != 0 else None
                 )
                 return response.status, payload
-        raise ApiError(401, "unauthorised after a fresh login")
+        raise ApiError(503, "no answer from the API server")
 
     @staticmethod
     def _raise(status: int, payload: Any) -> None:
