@@ -40,13 +40,16 @@ def utcnow() -> dt.datetime:
 
 
 class Producer(Protocol):
-    async def send_and_wait(
+    """The part of ``AIOKafkaProducer`` the loop uses: ``send`` queues a record and returns a
+    future that resolves when the broker acknowledged it."""
+
+    async def send(
         self,
         topic: str,
         value: bytes | None = None,
         key: bytes | None = None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any: ...
+    ) -> asyncio.Future[Any]: ...
 
 
 def scheduled_event(action: ClaimedAction, *, now: dt.datetime) -> InboundEvent:
@@ -117,11 +120,20 @@ class Scheduler:
             claimed = await claim_due_actions(
                 session, now=now, limit=self.batch, claimed_by=self.name
             )
+            acknowledged = []
             for action in claimed:
                 event = scheduled_event(action, now=now)
-                await self.producer.send_and_wait(
-                    self.topic, value=event.encode(), key=event.key_bytes(), headers=event.headers()
+                acknowledged.append(
+                    await self.producer.send(
+                        self.topic,
+                        value=event.encode(),
+                        key=event.key_bytes(),
+                        headers=event.headers(),
+                    )
                 )
+            # One batch in flight, then wait for every acknowledgement before the commit: the
+            # row locks are held for one round trip, not one per action.
+            await asyncio.gather(*acknowledged)
         if claimed:
             log.info("scheduler.produced", extra={"actions": len(claimed)})
         return len(claimed)
