@@ -1,0 +1,1 @@
+"""Leads: the organisation's contacts, their tags and notes, CSV import/export and GDPR rights."""
