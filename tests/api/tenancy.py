@@ -166,4 +166,6 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Query.user.id": "user_id",
     "Mutation.changeUserRole.userId": "user_id",
     "Mutation.deactivateUser.userId": "user_id",
+    "Query.conversation.id": "conversation_id",
+    "Query.message.id": "message_id",
 }
