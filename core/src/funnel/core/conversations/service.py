@@ -1,0 +1,337 @@
+"""Conversation operations the API (REST and GraphQL) calls.
+
+Each operator action (takeover, release, assign, close, resolve attention) has exactly one
+function here, which both transports call, and each emits ``conversation.updated`` (plus
+``attention.changed`` when the attention flag moved) in the same transaction. The original had
+separate REST and WebSocket code paths that drifted apart. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from funnel.core.audit.writer import Actor, record
+from funnel.core.conversations.repository import ConversationRepository, MessageRepository
+from funnel.core.conversations.schemas import (
+    ConversationDetail,
+    ConversationFilters,
+    ConversationPage,
+    ConversationRead,
+    MessageRead,
+    PipelineStepRead,
+    PipelineTrace,
+)
+from funnel.core.db.tenancy import current_organisation_id
+from funnel.core.errors import Conflict, NotFound, ValidationFailed
+from funnel.core.events.publisher import EventType, emit
+from funnel.core.leads.pagination import Cursor
+from funnel.core.leads.schemas import LeadRead
+from funnel.core.models import (
+    Conversation,
+    Lead,
+    Membership,
+    Organisation,
+    PipelineRun,
+    PipelineStep,
+    User,
+)
+from funnel.core.models.enums import ConversationMode, ScheduledActionKind
+from funnel.core.scheduling.actions import cancel_pending, schedule
+from funnel.core.scheduling.handoff import release_to_bot
+
+PAGE_MAX = 200
+
+
+def conversations(session: AsyncSession) -> ConversationRepository:
+    return ConversationRepository(session, current_organisation_id(session))
+
+
+async def _conversation(
+    session: AsyncSession, conversation_id: uuid.UUID, *, lock: bool = False
+) -> Conversation:
+    repository = conversations(session)
+    statement = repository.get_base_statement().where(Conversation.id == conversation_id)
+    if lock:
+        # The worker locks the same row for a turn: an action and a turn never interleave.
+        statement = statement.with_for_update()
+    conversation = await repository.get_one_or_none(statement)
+    if conversation is None:
+        raise NotFound("conversation not found")
+    return conversation
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def list_conversations(
+    session: AsyncSession, filters: ConversationFilters, *, cursor: str | None, limit: int = 50
+) -> ConversationPage:
+    limit = max(1, min(limit, PAGE_MAX))
+    after = Cursor.decode(cursor) if cursor else None
+    rows = list(
+        (await session.execute(conversations(session).page(filters, after, limit))).scalars()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = Cursor(rows[-1].last_message_at, rows[-1].id).encode()
+    return ConversationPage(
+        items=[ConversationRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+async def traces(session: AsyncSession, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, PipelineTrace]:
+    """The pipeline runs (with their steps, in order) behind the given bot messages: two
+    queries for a whole page of messages."""
+    if not run_ids:
+        return {}
+    organisation_id = current_organisation_id(session)
+    runs = (
+        await session.execute(
+            sa.select(PipelineRun).where(
+                PipelineRun.organisation_id == organisation_id, PipelineRun.id.in_(run_ids)
+            )
+        )
+    ).scalars()
+    steps: dict[uuid.UUID, list[PipelineStepRead]] = defaultdict(list)
+    for step in (
+        await session.execute(
+            sa.select(PipelineStep)
+            .where(
+                PipelineStep.organisation_id == organisation_id, PipelineStep.run_id.in_(run_ids)
+            )
+            .order_by(PipelineStep.started_at, PipelineStep.attempt)
+        )
+    ).scalars():
+        steps[step.run_id].append(PipelineStepRead.model_validate(step))
+    return {
+        run.id: PipelineTrace(
+            id=run.id,
+            status=run.status,
+            provider=run.provider,
+            latency_ms=run.latency_ms,
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            decision=run.decision,
+            error=run.error,
+            steps=steps.get(run.id, []),
+        )
+        for run in runs
+    }
+
+
+async def message_page(
+    session: AsyncSession, conversation_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[MessageRead], str | None]:
+    limit = max(1, min(limit, PAGE_MAX))
+    after = Cursor.decode(cursor) if cursor else None
+    repository = MessageRepository(session, current_organisation_id(session))
+    rows = list((await session.execute(repository.page(conversation_id, after, limit))).scalars())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode()
+    by_run = await traces(session, [m.pipeline_run_id for m in rows if m.pipeline_run_id])
+    messages = []
+    for row in rows:
+        message = MessageRead.model_validate(row)
+        if row.pipeline_run_id is not None:
+            message.trace = by_run.get(row.pipeline_run_id)
+        messages.append(message)
+    return messages, next_cursor
+
+
+async def get_conversation(
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    *,
+    messages_cursor: str | None = None,
+    messages_limit: int = 50,
+) -> ConversationDetail:
+    conversation = await _conversation(session, conversation_id)
+    lead = (
+        await session.execute(
+            sa.select(Lead).where(
+                Lead.organisation_id == conversation.organisation_id,
+                Lead.id == conversation.lead_id,
+            )
+        )
+    ).scalar_one()
+    messages, next_cursor = await message_page(
+        session, conversation.id, cursor=messages_cursor, limit=messages_limit
+    )
+    return ConversationDetail(
+        conversation=ConversationRead.model_validate(conversation),
+        lead=LeadRead.model_validate(lead),
+        messages=messages,
+        messages_next_cursor=next_cursor,
+    )
+
+
+# ---------------------------------------------------------------- operator actions
+
+
+async def _changed(
+    session: AsyncSession,
+    actor: Actor,
+    conversation: Conversation,
+    action: str,
+    *,
+    attention_changed: bool = False,
+    changes: dict[str, object] | None = None,
+) -> ConversationRead:
+    await session.flush()
+    await session.refresh(conversation)
+    organisation_id = conversation.organisation_id
+    await emit(
+        session,
+        organisation_id,
+        EventType.CONVERSATION_UPDATED,
+        conversation_id=conversation.id,
+        mode=conversation.mode.value,
+    )
+    if attention_changed:
+        await emit(
+            session, organisation_id, EventType.ATTENTION_CHANGED, conversation_id=conversation.id
+        )
+    await record(
+        session,
+        actor,
+        action,
+        entity_type="conversation",
+        entity_id=conversation.id,
+        changes=changes or {},
+    )
+    return ConversationRead.model_validate(conversation)
+
+
+def _resolve(conversation: Conversation, now: dt.datetime) -> bool:
+    if not conversation.needs_attention:
+        return False
+    conversation.needs_attention = False
+    conversation.attention_resolved_at = now
+    return True
+
+
+async def takeover(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID, user_id: uuid.UUID | None
+) -> ConversationRead:
+    """A person takes the conversation: the bot stops answering, pending follow-ups are
+    cancelled, the auto-release is scheduled, and the attention flag (the reason a person was
+    needed) is resolved."""
+    conversation = await _conversation(session, conversation_id, lock=True)
+    if conversation.mode is ConversationMode.CLOSED:
+        raise Conflict("the conversation is closed")
+    now = dt.datetime.now(dt.UTC)
+    minutes = (
+        await session.execute(
+            sa.select(Organisation.auto_release_minutes).where(
+                Organisation.id == conversation.organisation_id
+            )
+        )
+    ).scalar_one()
+    conversation.mode = ConversationMode.HUMAN
+    conversation.human_since = now
+    conversation.auto_release_at = now + dt.timedelta(minutes=minutes)
+    if user_id is not None:
+        conversation.assigned_user_id = user_id
+    attention = _resolve(conversation, now)
+    await cancel_pending(
+        session,
+        conversation.organisation_id,
+        conversation.id,
+        (ScheduledActionKind.FOLLOWUP, ScheduledActionKind.WAIT_RESUME),
+    )
+    await schedule(
+        session,
+        organisation_id=conversation.organisation_id,
+        conversation_id=conversation.id,
+        kind=ScheduledActionKind.AUTO_RELEASE,
+        due_at=conversation.auto_release_at,
+        idempotency_key=f"auto_release:takeover:{conversation.id}:{now.isoformat()}",
+    )
+    return await _changed(
+        session, actor, conversation, "conversation.takeover", attention_changed=attention
+    )
+
+
+async def release(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID
+) -> ConversationRead:
+    conversation = await _conversation(session, conversation_id, lock=True)
+    if not release_to_bot(conversation, now=dt.datetime.now(dt.UTC)):
+        raise Conflict("the conversation is not in human mode")
+    return await _changed(session, actor, conversation, "conversation.release")
+
+
+async def assign(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID, user_id: uuid.UUID | None
+) -> ConversationRead:
+    conversation = await _conversation(session, conversation_id, lock=True)
+    if user_id is not None:
+        member = (
+            await session.execute(
+                # Deactivation deletes the membership (and, for a last one, disables the user).
+                sa.select(Membership.id)
+                .join(User, User.id == Membership.user_id)
+                .where(
+                    Membership.organisation_id == conversation.organisation_id,
+                    Membership.user_id == user_id,
+                    User.is_active.is_(True),
+                )
+            )
+        ).scalar_one_or_none()
+        if member is None:
+            raise ValidationFailed(
+                "the assignee is not an active member of this organisation",
+                details={"field": "user_id"},
+            )
+    before = conversation.assigned_user_id
+    conversation.assigned_user_id = user_id
+    return await _changed(
+        session,
+        actor,
+        conversation,
+        "conversation.assigned",
+        changes={"assigned_user_id": {"from": before, "to": user_id}},
+    )
+
+
+async def close(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID
+) -> ConversationRead:
+    """Close the thread: the bot and follow-ups stop; the lead's next message opens a new one."""
+    conversation = await _conversation(session, conversation_id, lock=True)
+    if conversation.mode is ConversationMode.CLOSED:
+        raise Conflict("the conversation is already closed")
+    now = dt.datetime.now(dt.UTC)
+    conversation.mode = ConversationMode.CLOSED
+    conversation.closed_at = now
+    conversation.human_since = None
+    conversation.auto_release_at = None
+    attention = _resolve(conversation, now)
+    await cancel_pending(
+        session,
+        conversation.organisation_id,
+        conversation.id,
+        tuple(ScheduledActionKind),
+    )
+    return await _changed(
+        session, actor, conversation, "conversation.closed", attention_changed=attention
+    )
+
+
+async def resolve_attention(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID
+) -> ConversationRead:
+    conversation = await _conversation(session, conversation_id, lock=True)
+    if not _resolve(conversation, dt.datetime.now(dt.UTC)):
+        raise Conflict("the conversation does not need attention")
+    return await _changed(
+        session, actor, conversation, "conversation.attention_resolved", attention_changed=True
+    )
