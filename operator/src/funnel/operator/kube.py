@@ -107,9 +107,10 @@ class HttpKubeApi:
                 response = await self._session.request(
                     method, creds.server + path, json=body, headers=headers, ssl=creds.ssl
                 )
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionError) as exc:
-                # A kept-alive connection the server had already closed: send again. A repeated
-                # create answers 409, which the reconciler reads as "already there".
+            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                # A kept-alive connection the server had already closed, or an overloaded server:
+                # send again. A repeated create answers 409, which the reconciler reads as
+                # "already there". After three tries the pass fails as a retryable API error.
                 if attempt < 2:
                     continue
                 raise ApiError(503, f"API server unreachable: {exc!r}") from exc
