@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import MAX_IDS_PER_FIELD, EventType, emit
 from funnel.core.inbound.channels import ChannelRef
 from funnel.core.inbound.optout import is_opt_out_button, is_opt_out_text
 from funnel.core.models import (
@@ -216,7 +217,10 @@ async def open_conversation_for_update(
         )
         .on_conflict_do_nothing(
             index_elements=[Conversation.organisation_id, Conversation.lead_id],
-            index_where=Conversation.mode != ConversationMode.CLOSED,
+            # A literal, not a bound parameter: PostgreSQL matches a partial index's predicate
+            # at plan time, and a generic prepared plan (asyncpg's, after a few executions)
+            # cannot prove ``mode != $1`` implies it.
+            index_where=sa.text("mode <> 'closed'"),
         )
     )
     return (
@@ -289,7 +293,35 @@ async def ingest_messages(
     if opt_out:
         await record_opt_out(session, channel.organisation_id, lead_id, OptOutSource.KEYWORD)
         result.opted_out = True
+    if result.new:
+        await _announce_ingest(session, channel.organisation_id, result)
     return result
+
+
+async def _announce_ingest(
+    session: AsyncSession, organisation_id: uuid.UUID, result: IngestResult
+) -> None:
+    """Live-update hints for the dashboards, delivered when the caller commits (NOTIFY is
+    transactional): a redelivered batch inserts nothing and so announces nothing."""
+    ids = [m.id for m in result.new]
+    # An event carries at most MAX_IDS_PER_FIELD ids; a larger burst is split, never truncated.
+    for start in range(0, len(ids), MAX_IDS_PER_FIELD):
+        await emit(
+            session,
+            organisation_id,
+            EventType.MESSAGE_CREATED,
+            conversation_id=result.conversation_id,
+            lead_id=result.lead_id,
+            message_ids=ids[start : start + MAX_IDS_PER_FIELD],
+        )
+    # The window, the preview and possibly the opt-out moved with them.
+    await emit(
+        session,
+        organisation_id,
+        EventType.CONVERSATION_UPDATED,
+        conversation_id=result.conversation_id,
+        lead_id=result.lead_id,
+    )
 
 
 async def _advance_window(
@@ -518,6 +550,14 @@ async def apply_statuses(
                     await record_opt_out(
                         session, organisation_id, message.lead_id, OptOutSource.META
                     )
+    if changed:
+        await emit(
+            session,
+            organisation_id,
+            EventType.MESSAGE_STATUS,
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+        )
     if window_closed:
         await close_window(session, organisation_id, message.conversation_id)
     return StatusOutcome(applied=changed, window_closed=window_closed, message_id=message.id)
@@ -538,7 +578,7 @@ async def close_window(
     """Meta says the window is closed (131047) whatever our clock says: believe it, so the
     send planner switches to a template for anything further."""
     now = dt.datetime.now(dt.UTC)
-    await session.execute(
+    closed = await session.execute(
         sa.update(Conversation)
         .where(
             Conversation.organisation_id == organisation_id,
@@ -547,6 +587,14 @@ async def close_window(
         )
         .values(window_expires_at=now)
     )
+    # Only a window that was still open changed; an already closed one announces nothing.
+    if getattr(closed, "rowcount", 0):
+        await emit(
+            session,
+            organisation_id,
+            EventType.CONVERSATION_UPDATED,
+            conversation_id=conversation_id,
+        )
 
 
 async def opt_out_conversation_lead(
@@ -564,3 +612,10 @@ async def opt_out_conversation_lead(
     ).scalar_one_or_none()
     if lead_id is not None:
         await record_opt_out(session, organisation_id, lead_id, source)
+        await emit(
+            session,
+            organisation_id,
+            EventType.CONVERSATION_UPDATED,
+            conversation_id=conversation_id,
+            lead_id=lead_id,
+        )

@@ -327,7 +327,7 @@ class EventHandler:
             "failed"
             if result.error
             else "skipped"
-            if "skipped" in result.decision
+            if result.decision.get("skipped")
             else "replied"
             if persisted.outbox_ids
             else "silent"
@@ -340,6 +340,7 @@ class EventHandler:
                 "outcome": outcome,
                 "replies": len(persisted.outbox_ids),
                 "pipeline_ms": round(pipeline_s * 1000, 1),
+                "overhead_ms": round((load_s + persist_s) * 1000, 2),
                 "provider": result.provider,
             },
         )
