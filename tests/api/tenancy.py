@@ -168,4 +168,10 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.deactivateUser.userId": "user_id",
     "Query.conversation.id": "conversation_id",
     "Query.message.id": "message_id",
+    "Mutation.takeover.conversationId": "conversation_id",
+    "Mutation.release.conversationId": "conversation_id",
+    "Mutation.assign.conversationId": "conversation_id",
+    "Mutation.assign.userId": "user_id",
+    "Mutation.close.conversationId": "conversation_id",
+    "Mutation.resolveAttention.conversationId": "conversation_id",
 }

@@ -32,6 +32,7 @@ from funnel.api.graphql.context import Info
 from funnel.api.graphql.live import stream
 from funnel.api.graphql.loaders import by_id, user_by_id
 from funnel.api.graphql.permissions import IsAuthenticated, IsUser
+from funnel.core.conversations.schemas import ConversationRead
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.events import Event, EventType
 from funnel.core.models import Conversation as ConversationModel
@@ -514,7 +515,8 @@ class Conversation:
         )
 
     @classmethod
-    def from_model(cls, conversation: ConversationModel) -> Conversation:
+    def from_model(cls, conversation: ConversationModel | ConversationRead) -> Conversation:
+        # The row, or the service's read model of it after an action: the same fields.
         return cls(
             id=strawberry.ID(str(conversation.id)),
             mode=conversation.mode,
