@@ -82,7 +82,8 @@ async def deliver(client: httpx.AsyncClient, body: bytes, headers: dict[str, str
     """POST as Meta does: a 5xx (SQS could not take it) or a failed connection is retried with
     backoff until 200."""
     delay = 0.2
-    for _ in range(20):
+    # Meta retries for days; a few minutes of backoff covers a loaded moto.
+    for _ in range(80):
         try:
             response = await client.post("/webhook", content=body, headers=headers)
         except httpx.TransportError:

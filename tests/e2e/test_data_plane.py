@@ -174,11 +174,14 @@ async def test_bad_signatures_and_junk_reach_nothing(plane: Plane) -> None:
         good = load_fixture("01_text_en")
         response = await client.post("/webhook", content=good.raw, headers=good.headers())
         assert response.status_code == 200
+        # The corpus's timestamps are old, so the 24-hour window is closed: the turn runs and
+        # the send planner holds the free-form reply back. What matters here is that exactly
+        # the signed message got in.
         await wait_for(
-            lambda: count(plane.engine, sa.select(sa.func.count()).select_from(Message)),
-            equals=2,  # the message and its reply
+            lambda: count(plane.engine, sa.select(sa.func.count()).select_from(PipelineRun)),
+            equals=1,
             timeout_s=60,
-            what="the good message and its reply",
+            what="the good message's turn",
         )
         await asyncio.sleep(1.0)
     assert (

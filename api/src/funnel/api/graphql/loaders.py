@@ -60,4 +60,3 @@ def by_id(
 
 def user_by_id(session: AsyncSession) -> DataLoader[uuid.UUID, User | None]:
     return DataLoader(load_fn=by_id(session, User))
-
