@@ -174,4 +174,10 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.assign.userId": "user_id",
     "Mutation.close.conversationId": "conversation_id",
     "Mutation.resolveAttention.conversationId": "conversation_id",
+    "Query.lead.id": "lead_id",
+    "Mutation.updateLead.id": "lead_id",
+    "Mutation.optOutLead.id": "lead_id",
+    "Mutation.tagLead.id": "lead_id",
+    "Mutation.addLeadNote.id": "lead_id",
+    "Mutation.eraseLead.id": "lead_id",
 }

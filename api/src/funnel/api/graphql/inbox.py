@@ -35,6 +35,7 @@ from funnel.api.graphql.permissions import IsAuthenticated, IsUser
 from funnel.core.conversations.schemas import ConversationRead
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.events import Event, EventType
+from funnel.core.leads.schemas import LeadRead
 from funnel.core.models import Conversation as ConversationModel
 from funnel.core.models import Lead as LeadModel
 from funnel.core.models import Message as MessageModel
@@ -276,7 +277,7 @@ class Lead:
     created_at: dt.datetime
 
     @classmethod
-    def from_model(cls, lead: LeadModel) -> Lead:
+    def from_model(cls, lead: LeadModel | LeadRead) -> Lead:
         return cls(
             id=strawberry.ID(str(lead.id)),
             name=lead.name,
