@@ -9,7 +9,12 @@ import pytest
 from funnel.core.settings import OperatorSettings
 from funnel.operator.kube import HttpKubeApi, object_path
 from funnel.operator.metrics import RECONCILE_ERRORS
-from tests.operator.emulator import FunnelEmulator, OperatorThread, running_operator
+from tests.operator.emulator import (
+    FunnelEmulator,
+    OperatorThread,
+    declare_resources,
+    running_operator,
+)
 from tests.operator.factories import example, secrets_for
 from tests.operator.helpers import (
     apply,
@@ -278,3 +283,16 @@ async def test_restart_resumes_without_duplicates(
     }
     posts = [p for m, p in cluster.calls[calls_before:] if m == "POST" and "/events" not in p]
     assert posts == []
+
+
+async def test_service_monitor_only_when_the_prometheus_operator_is_installed(
+    cluster: FunnelEmulator, api: HttpKubeApi, operator: OperatorThread
+) -> None:
+    # The monitoring.coreos.com group appears before the first pass (discovery is cached).
+    declare_resources(cluster, monitoring=True)
+    await _create_with_secrets(api, cluster)
+    await eventually(
+        lambda: _children_count(cluster, MINIMAL_CHILDREN + 1), what="children and a ServiceMonitor"
+    )
+    monitor = live_children(cluster, "acme")[("ServiceMonitor", "acme")]
+    assert monitor["spec"]["selector"] == {"matchLabels": {"funnel.dev/tenant": "acme"}}
