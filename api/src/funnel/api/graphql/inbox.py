@@ -252,6 +252,9 @@ def steps_by_run(session: AsyncSession) -> DataLoader[uuid.UUID, list[PipelineSt
 
 # ------------------------------------------------------------------------------------ types
 
+#: A prefetched relation not loaded (``None`` is a loaded "there is none").
+NOT_LOADED: Any = object()
+
 
 def _json(value: Any) -> JSON:
     # Stored JSONB is already JSON-shaped; the scalar only changes how the schema names it.
@@ -464,6 +467,8 @@ class Conversation:
     channel_id: strawberry.ID
     lead_id: strawberry.Private[uuid.UUID]
     assigned_user_id: strawberry.Private[uuid.UUID | None]
+    prefetched_lead: strawberry.Private[Any] = NOT_LOADED
+    prefetched_last_message: strawberry.Private[Any] = NOT_LOADED
 
     @strawberry.field(description="Whether a free-form message can be sent now (24-hour window).")
     def window_open(self) -> bool:
@@ -471,13 +476,31 @@ class Conversation:
             dt.UTC
         )
 
-    @strawberry.field(description="The customer (batched: one query for a whole page).")
-    async def lead(self, info: Info) -> Lead | None:
+    @strawberry.field(
+        graphql_type=Lead | None, description="The customer (batched: one query for a whole page)."
+    )
+    def lead(self, info: Info) -> Any:
+        # Sync when the page prefetched it (see ``_prefetch``); otherwise an awaitable from
+        # the DataLoader, which graphql-core awaits. Both are one batched query per page.
+        if self.prefetched_lead is not NOT_LOADED:
+            return Lead.from_model(self.prefetched_lead) if self.prefetched_lead else None
+        return self._load_lead(info)
+
+    async def _load_lead(self, info: Info) -> Lead | None:
         lead = await info.context.loader(lead_by_id).load(self.lead_id)
         return Lead.from_model(lead) if lead is not None else None
 
-    @strawberry.field(description="The newest message (batched: one query for a whole page).")
-    async def last_message(self, info: Info) -> Message | None:
+    @strawberry.field(
+        graphql_type=Message | None,
+        description="The newest message (batched: one query for a whole page).",
+    )
+    def last_message(self, info: Info) -> Any:
+        if self.prefetched_last_message is not NOT_LOADED:
+            message = self.prefetched_last_message
+            return Message.from_model(message) if message else None
+        return self._load_last_message(info)
+
+    async def _load_last_message(self, info: Info) -> Message | None:
         message = await info.context.loader(last_message_by_conversation).load(
             uuid.UUID(str(self.id))
         )
@@ -612,6 +635,38 @@ def _inbox_statement(
     return statement.order_by(c.last_message_at.desc().nulls_last(), c.id.desc()).limit(limit)
 
 
+def _selects(selections: Sequence[Any], name: str) -> bool:
+    """Whether ``name`` is selected anywhere below, through fragments too."""
+    for selection in selections:
+        if getattr(selection, "name", None) == name:
+            return True
+        if _selects(getattr(selection, "selections", None) or (), name):
+            return True
+    return False
+
+
+async def _prefetch(info: Info, nodes: list[Conversation]) -> None:
+    """Load the page's leads and last messages, if selected, before the nodes resolve.
+
+    The same DataLoaders and the same two statements as resolving them lazily, but the nodes'
+    fields then resolve synchronously: with 50 nodes that saves graphql-core a hundred
+    awaitables and their gathering, which is most of the page's Python time.
+    """
+    if not nodes:
+        return
+    selections = info.selected_fields
+    if _selects(selections, "lead"):
+        leads = await info.context.loader(lead_by_id).load_many([n.lead_id for n in nodes])
+        for node, lead in zip(nodes, leads, strict=True):
+            node.prefetched_lead = lead
+    if _selects(selections, "lastMessage"):
+        messages = await info.context.loader(last_message_by_conversation).load_many(
+            [uuid.UUID(str(n.id)) for n in nodes]
+        )
+        for node, message in zip(nodes, messages, strict=True):
+            node.prefetched_last_message = message
+
+
 # ------------------------------------------------------------------------------------ roots
 
 
@@ -637,12 +692,11 @@ class Query:
             size + 1,
         )
         rows = list(await session.scalars(statement))
+        nodes = [Conversation.from_model(row) for row in rows[:size]]
+        await _prefetch(info, nodes)
         edges = [
-            ConversationEdge(
-                cursor=encode_cursor(row.last_message_at, row.id),
-                node=Conversation.from_model(row),
-            )
-            for row in rows[:size]
+            ConversationEdge(cursor=encode_cursor(row.last_message_at, row.id), node=node)
+            for row, node in zip(rows, nodes, strict=False)
         ]
         return ConversationConnection(
             edges=edges,
