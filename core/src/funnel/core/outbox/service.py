@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.inbound.service import apply_statuses
 from funnel.core.models import Conversation, Lead, Message, Outbox, WhatsAppChannel
 from funnel.core.models.enums import (
@@ -232,6 +233,13 @@ async def record_sent(
             )
             .values(wamid=wamid, status=MessageStatus.SENT, sent_at=now, status_updated_at=now)
         )
+        await emit(
+            session,
+            claimed.organisation_id,
+            EventType.MESSAGE_STATUS,
+            conversation_id=claimed.conversation_id,
+            message_id=claimed.message_id,
+        )
         # A status that raced ahead of this response is applied now.
         await apply_statuses(session, claimed.organisation_id, wamid)
 
@@ -278,6 +286,14 @@ async def record_failure(
                 error_code=code,
                 error_title=error[:500],
             )
+        )
+        # Only the terminal failure is news to a dashboard; a retry leaves the message pending.
+        await emit(
+            session,
+            claimed.organisation_id,
+            EventType.MESSAGE_STATUS,
+            conversation_id=claimed.conversation_id,
+            message_id=claimed.message_id,
         )
     return retry
 

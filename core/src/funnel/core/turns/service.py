@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.models import (
     Conversation,
     Cta,
     Lead,
     Message,
     Organisation,
+    Outbox,
     PipelineRun,
     PipelineStep,
     ScheduledAction,
@@ -273,8 +275,14 @@ async def persist_turn(
     # a human who took over while the LLM was thinking wins, but this turn's handoff notice
     # ("a person will follow up") still goes out.
     bot_may_speak = conversation.mode is ConversationMode.BOT
+    attention_before = conversation.needs_attention
     _apply_update(conversation, lead, result, now)
-    if result.update.mode is ConversationMode.HUMAN and bot_may_speak:
+    handing_off = result.update.mode is ConversationMode.HUMAN and bot_may_speak
+    if conversation.needs_attention != attention_before and not handing_off:
+        # start_handoff announces its own attention change; this is the turn raising the flag
+        # without a handoff.
+        await emit(session, org_id, EventType.ATTENTION_CHANGED, conversation_id=conversation.id)
+    if handing_off:
         await start_handoff(
             session,
             conversation,
@@ -353,7 +361,42 @@ async def persist_turn(
     if suppressed:
         run.decision = {**run.decision, "suppressed_replies": suppressed}
     await session.flush()
+    await _announce_turn(session, org_id, conversation.id, outbox_ids)
     return PersistedTurn(run_id=run.id, outbox_ids=tuple(outbox_ids), suppressed_replies=suppressed)
+
+
+async def _announce_turn(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    outbox_ids: Sequence[uuid.UUID],
+) -> None:
+    """Live-update hints, delivered when the worker commits the turn: the bot's queued replies,
+    then the conversation (stage, intent, mode, trace) the turn changed."""
+    if outbox_ids:
+        # The outbox row names its message (the message has no back-reference to the row).
+        message_ids = (
+            (
+                await session.execute(
+                    sa.select(Outbox.message_id).where(
+                        Outbox.organisation_id == org_id,
+                        Outbox.id.in_(list(outbox_ids)),
+                        Outbox.message_id.is_not(None),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if message_ids:
+            await emit(
+                session,
+                org_id,
+                EventType.MESSAGE_CREATED,
+                conversation_id=conversation_id,
+                message_ids=list(message_ids),
+            )
+    await emit(session, org_id, EventType.CONVERSATION_UPDATED, conversation_id=conversation_id)
 
 
 def _apply_update(
