@@ -147,6 +147,13 @@ async def _template(world: World) -> uuid.UUID:
     return (await world.row("template", build)).id  # type: ignore[no-any-return]
 
 
+async def _knowledge_document(world: World) -> uuid.UUID:
+    async def build(session: AsyncSession) -> Any:
+        return await factories.make_knowledge_document(session, await world.organisation(session))
+
+    return (await world.row("knowledge_document", build)).id  # type: ignore[no-any-return]
+
+
 #: Path parameter names (REST) and GraphQL id argument kinds → how to make one in organisation A.
 OBJECT_FACTORIES: dict[str, Factory] = {
     "user_id": _user,
@@ -158,6 +165,7 @@ OBJECT_FACTORIES: dict[str, Factory] = {
     "message_id": _message,
     "cta_id": _cta,
     "template_id": _template,
+    "document_id": _knowledge_document,
 }
 
 #: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription
