@@ -1,0 +1,1 @@
+"""Analytics over a date range in the organisation's own timezone."""

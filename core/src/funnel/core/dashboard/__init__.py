@@ -1,0 +1,1 @@
+"""The dashboard's KPIs for a date range in the organisation's timezone."""
