@@ -244,18 +244,30 @@ async def run_phase(
     engine = create_engine(DatabaseSettings(url=SecretStr(url)))
     worker.start()
     started = time.monotonic()
-    done_at: list[tuple[float, int]] = []
+    done_at: list[tuple[float, int, int]] = []
     try:
         while True:
             await asyncio.sleep(1.0)
             async with engine.connect() as c:
+                answered = int(
+                    (
+                        await c.execute(
+                            sa.select(sa.func.count())
+                            .select_from(Message)
+                            .where(
+                                Message.direction == MessageDirection.INBOUND,
+                                Message.pipeline_run_id.is_not(None),
+                            )
+                        )
+                    ).scalar_one()
+                )
                 runs = int(
                     (
                         await c.execute(sa.select(sa.func.count()).select_from(PipelineRun))
                     ).scalar_one()
                 )
-            done_at.append((time.monotonic() - started, runs))
-            if runs >= total or time.monotonic() - started > 600:
+            done_at.append((time.monotonic() - started, answered, runs))
+            if answered >= total or time.monotonic() - started > 600:
                 break
         assert worker.pid is not None
         peak = peak_rss_mb(worker.pid)
@@ -263,9 +275,11 @@ async def run_phase(
         worker.stop(grace_s=20)
     # Sustained rate: the middle of the run, past start-up and before the tail.
     low, high = total * 0.1, total * 0.9
-    t_low = next(t for t, n in done_at if n >= low)
-    t_high = next(t for t, n in done_at if n >= high)
-    sustained = (high - low) / max(t_high - t_low, 1e-9)
+    first = next(row for row in done_at if row[1] >= low)
+    last = next((row for row in done_at if row[1] >= high), done_at[-1])
+    span = max(last[0] - first[0], 1e-9)
+    sustained = (last[2] - first[2]) / span  # turns (pipeline runs) per second
+    messages_rate = (last[1] - first[1]) / span
     overheads = []
     for line in log_file.read_text().splitlines():
         if '"turn.done"' in line:
@@ -294,7 +308,9 @@ async def run_phase(
     overheads.sort()
     return {
         "label": label,
-        "turns": done_at[-1][1],
+        "turns": done_at[-1][2],
+        "answered": done_at[-1][1],
+        "messages_per_s": round(messages_rate, 1),
         "expected": total,
         "elapsed_s": round(done_at[-1][0], 1),
         "sustained_turns_per_s": round(sustained, 1),

@@ -41,6 +41,8 @@ async def test_asking_for_a_person_hands_off_and_the_bot_goes_quiet(world: World
             equals=ConversationMode.HUMAN,
             what="the conversation handed to a person",
         )
+        # The customer is told a person will follow up; after that, the bot says nothing.
+        await wait_for(lambda: world.replies_to(wa_id), what="the handoff notice")
         replies_after_handoff = len(world.replies_to(wa_id))
         await world.publish(world.text(wa_id, "hello? anyone?", epoch(2)))
         await wait_for(

@@ -151,6 +151,8 @@ class ClaimedSend:
     attempts: int
     correlation_id: str | None
     kind: OutboxKind
+    #: WhatsApp's time of the customer's last message: reply latency is measured from it.
+    last_inbound_at: dt.datetime | None = None
 
 
 async def claim_due(
@@ -172,8 +174,15 @@ async def claim_due(
     )
     rows = (
         await session.execute(
-            sa.select(Outbox, WhatsAppChannel)
+            sa.select(Outbox, WhatsAppChannel, Conversation.last_inbound_at)
             .join(WhatsAppChannel, WhatsAppChannel.id == Outbox.channel_id)
+            .join(
+                Conversation,
+                sa.and_(
+                    Conversation.organisation_id == Outbox.organisation_id,
+                    Conversation.id == Outbox.conversation_id,
+                ),
+            )
             .where(due, WhatsAppChannel.paused_at.is_(None))
             .order_by(Outbox.next_attempt_at)
             .limit(limit)
@@ -181,7 +190,7 @@ async def claim_due(
         )
     ).all()
     claimed: list[ClaimedSend] = []
-    for outbox, channel in rows:
+    for outbox, channel, last_inbound_at in rows:
         if outbox.status is OutboxStatus.SENDING and outbox.sent_wamid is not None:
             outbox.status = OutboxStatus.SENT  # reconciled while its sender was gone
             continue
@@ -205,6 +214,7 @@ async def claim_due(
                 attempts=outbox.attempts,
                 correlation_id=outbox.correlation_id,
                 kind=outbox.kind,
+                last_inbound_at=last_inbound_at,
             )
         )
     return claimed

@@ -8,11 +8,13 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.events.publisher import EventType, emit
+from funnel.core.llm.pricing import estimate_cost
 from funnel.core.models import (
     Conversation,
     Cta,
@@ -236,6 +238,10 @@ async def persist_turn(
         latency_ms=int((now - started_at).total_seconds() * 1000),
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
+        cost_usd=sum(
+            (estimate_cost(s.model, s.input_tokens, s.output_tokens) for s in result.steps),
+            Decimal(0),
+        ),
         decision=dict(result.decision),
         error=result.error,
     )

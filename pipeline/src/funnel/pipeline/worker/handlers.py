@@ -43,6 +43,7 @@ from funnel.core.inbound.service import (
     record_status,
     unanswered_messages,
 )
+from funnel.core.llm.pricing import estimate_cost
 from funnel.core.models import MediaObject, Message
 from funnel.core.models.enums import ConversationMode
 from funnel.core.scheduling.handlers import schedule_template_fallback
@@ -333,6 +334,7 @@ class EventHandler:
             else "silent"
         )
         metrics.TURNS.labels(outcome=outcome).inc()
+        _observe_turn(result)
         log.info(
             "turn.done",
             extra={
@@ -428,3 +430,22 @@ class EventHandler:
                     .values(media_id=media_row.id)
                 )
             metrics.MEDIA_DOWNLOADS.labels(outcome="stored").inc()
+
+
+def _observe_turn(result: TurnResult) -> None:
+    """The pipeline's own figures for the dashboards: per-stage latency, tokens, cost,
+    decisions and handoffs."""
+    for step in result.steps:
+        if step.stage in ("policy", "rag"):
+            continue
+        metrics.STAGE_SECONDS.labels(stage=step.stage).observe(step.latency_ms / 1000)
+        metrics.TOKENS.labels(stage=step.stage, direction="input").inc(step.input_tokens)
+        metrics.TOKENS.labels(stage=step.stage, direction="output").inc(step.output_tokens)
+        cost = estimate_cost(step.model, step.input_tokens, step.output_tokens)
+        if cost:
+            metrics.COST_USD.labels(stage=step.stage).inc(float(cost))
+    action = result.decision.get("action")
+    if isinstance(action, str):
+        metrics.DECISIONS.labels(action=action).inc()
+    if result.update.mode is ConversationMode.HUMAN:
+        metrics.HANDOFFS.inc()

@@ -66,3 +66,24 @@ CHANNELS_PAUSED = Counter(
     "funnel_outbox_channel_paused_total",
     "Channels paused because Meta refused their token (190): an operator must reconnect.",
 )
+
+STAGE_SECONDS = Histogram(
+    "funnel_pipeline_stage_seconds",
+    "Latency of each pipeline stage's model call (eyes, brain, mouth, memory).",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30),
+)
+DECISIONS = Counter(
+    "funnel_pipeline_decisions_total",
+    "Final decisions after the policy layer, by action (respond, wait, handoff, …).",
+    ["action"],
+)
+HANDOFFS = Counter("funnel_pipeline_handoffs_total", "Conversations handed to a person.")
+TOKENS = Counter(
+    "funnel_pipeline_tokens_total", "LLM tokens by stage and direction.", ["stage", "direction"]
+)
+COST_USD = Counter(
+    "funnel_pipeline_cost_usd_total",
+    "Estimated LLM cost in USD (list prices), by stage.",
+    ["stage"],
+)

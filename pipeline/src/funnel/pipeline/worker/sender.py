@@ -123,6 +123,10 @@ class OutboxSender:
         # or the row would wait out its lease and be sent a second time.
         await self._persist(lambda session: record_sent(session, item, result.wamid))
         metrics.OUTBOX_SENDS.labels(outcome="sent", code="").inc()
+        if item.last_inbound_at is not None and item.attempts == 1:
+            latency = (dt.datetime.now(dt.UTC) - item.last_inbound_at).total_seconds()
+            if 0 <= latency < 24 * 3600:  # a reply, not a follow-up days later
+                metrics.REPLY_LATENCY_SECONDS.observe(latency)
         log.info("outbox.sent", extra={"kind": item.kind.value, "attempt": item.attempts})
 
     async def _persist(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
