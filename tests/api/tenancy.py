@@ -188,4 +188,6 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.tagLead.id": "lead_id",
     "Mutation.addLeadNote.id": "lead_id",
     "Mutation.eraseLead.id": "lead_id",
+    "Mutation.sendMessage.conversationId": "conversation_id",
+    "Mutation.sendMessage.templateId": "template_id",
 }
