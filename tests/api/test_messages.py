@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from funnel.core.events import EventType
 from funnel.core.models import (
     Conversation,
     Lead,
@@ -84,6 +86,9 @@ async def test_text_inside_the_window_is_queued_to_the_leads_number(
 ) -> None:
     conversation, lead = await _thread(api_app, tenant)
     agent = await tenant.member("agent")
+    created = api_app.state.resources.events.subscribe(
+        tenant.organisation_id, [EventType.MESSAGE_CREATED]
+    )
     body = {"type": "text", "conversation_id": str(conversation.id), "text": "Hi there"}
     response = await client.post(
         "/messages", json=body, headers={**agent.headers, "Idempotency-Key": "k1"}
@@ -97,6 +102,8 @@ async def test_text_inside_the_window_is_queued_to_the_leads_number(
     [queued] = await _outbox(api_app, conversation)
     assert queued.payload["to"] == lead.wa_id
     assert queued.payload["text"]["body"] == "Hi there"
+    event = await asyncio.wait_for(created.queue.get(), timeout=10)
+    assert event.ids["message_ids"] == [sent["message"]["id"]]
     # A retry with the same key answers with the same message and queues nothing new.
     again = await client.post(
         "/messages", json=body, headers={**agent.headers, "Idempotency-Key": "k1"}

@@ -22,6 +22,7 @@ from funnel.core.channels.service import GraphFactory
 from funnel.core.conversations.schemas import MessageRead
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.errors import Conflict, NotFound, UpstreamFailed, ValidationFailed
+from funnel.core.events.publisher import EventType, emit
 from funnel.core.messages.schemas import (
     ButtonsSend,
     ListSend,
@@ -142,6 +143,22 @@ async def _accepted(session: AsyncSession, sent: HumanSend, idempotency_key: str
             .where(Outbox.organisation_id == organisation_id, where)
         )
     ).scalar_one()
+    if sent.outbox_id is not None:
+        # The dashboard shows the queued message at once (pending), and the conversation's
+        # preview and auto-release moved; both are announced when this transaction commits.
+        await emit(
+            session,
+            organisation_id,
+            EventType.MESSAGE_CREATED,
+            conversation_id=message.conversation_id,
+            message_ids=[message.id],
+        )
+        await emit(
+            session,
+            organisation_id,
+            EventType.CONVERSATION_UPDATED,
+            conversation_id=message.conversation_id,
+        )
     return SendAccepted(
         verdict=sent.plan.verdict.value, message=MessageRead.model_validate(message)
     )
