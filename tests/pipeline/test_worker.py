@@ -213,3 +213,37 @@ async def test_statuses_apply_monotonically_and_131047_closes_the_window(world: 
             await c.execute(sa.select(Conversation.window_expires_at <= sa.func.now()))
         ).scalar_one()
         assert closed is True
+
+
+async def test_a_template_status_webhook_updates_the_template(world: World) -> None:
+    """Meta's ``message_template_status_update`` (no phone number, WABA-level) reaches the
+    organisation's template through the same data plane."""
+    import json
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from funnel.core.models import Organisation, Template
+    from funnel.core.models.enums import TemplateStatus
+    from tests.factories import make_template
+    from tests.fixtures.whatsapp.corpus import load_fixture
+
+    async with world.engine.begin() as connection:
+        session = AsyncSession(bind=connection, expire_on_commit=False)
+        organisation = await session.get(Organisation, world.organisation_id)
+        assert organisation is not None
+        await make_template(
+            session,
+            organisation,
+            name="order_update",
+            language="en_US",
+            meta_template_id="12345678",
+            status=TemplateStatus.PENDING,
+        )
+    await world.publish(json.loads(load_fixture("template_status_rejected").raw))
+    async with running_worker(world.settings, EchoPipeline()):
+        await wait_for(
+            lambda: scalar(world.engine, sa.select(Template.status)),
+            equals=TemplateStatus.REJECTED,
+            what="the template marked rejected",
+        )
+    assert await scalar(world.engine, sa.select(Template.rejection_reason)) == "INCORRECT_CATEGORY"

@@ -48,6 +48,7 @@ from funnel.core.models import MediaObject, Message
 from funnel.core.models.enums import ConversationMode
 from funnel.core.scheduling.handlers import schedule_template_fallback
 from funnel.core.telemetry import bind_context, correlation_id
+from funnel.core.templates.service import apply_template_status_update
 from funnel.core.turns.contract import ConversationUpdate, Turn, TurnResult
 from funnel.core.turns.service import TurnSuperseded, load_turn, persist_turn
 from funnel.core.whatsapp.errors import GraphError
@@ -59,6 +60,8 @@ from funnel.pipeline.worker.resources import Resources
 from funnel.pipeline.worker.scheduler import ScheduledActions
 
 log = logging.getLogger(__name__)
+
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
 
 Handler = Callable[[list[Record]], Awaitable[None]]
 
@@ -212,9 +215,10 @@ class EventHandler:
     async def _handle(self, events: list[InboundEvent]) -> None:
         phone_number_id = next((e.phone_number_id for e in events if e.phone_number_id), None)
         if phone_number_id is None:
+            # WABA-level changes (no phone number): template status updates are applied to the
+            # organisation's templates; anything else is acknowledged.
             for event in events:
-                log.info("worker.change_ignored", extra={"field": event.field})
-                metrics.EVENTS.labels(kind=event.kind.value, outcome="ignored").inc()
+                await self._apply_change(event)
             return
         try:
             channel = await self.res.channels.by_phone_number_id(phone_number_id)
@@ -271,6 +275,22 @@ class EventHandler:
         if new and self.res.settings.worker.download_media:
             await self._download_media(channel, [m for m in new if m.whatsapp_media_id])
         await self.run_turn(channel, conversation_id)
+
+    async def _apply_change(self, event: InboundEvent) -> None:
+        if event.field != TEMPLATE_STATUS_FIELD:
+            log.info("worker.change_ignored", extra={"field": event.field})
+            metrics.EVENTS.labels(kind=event.kind.value, outcome="ignored").inc()
+            return
+        try:
+            organisation_id = uuid.UUID(event.organisation_id)
+            value = event.webhook_event().raw
+        except (ValueError, ContractError, WebhookParseError) as error:
+            raise PermanentEventError(str(error)) from error
+        async with self.res.sessions() as session, session.begin():
+            await scope_to_organisation(session, organisation_id)
+            applied = await apply_template_status_update(session, organisation_id, value)
+        metrics.EVENTS.labels(kind="change", outcome="ok" if applied else "ignored").inc()
+        log.info("template.status_webhook", extra={"applied": applied})
 
     async def run_turn(self, channel: ChannelRef, conversation_id: uuid.UUID) -> None:
         started = dt.datetime.now(dt.UTC)
