@@ -181,7 +181,7 @@ async def test_two_workers_keep_every_conversation_in_order_with_nothing_lost_or
     )
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 async def test_a_killed_worker_loses_and_doubles_nothing(plane: Plane, tmp_path: Path) -> None:
     conversations, messages = 60, 10
     settings = plane.settings.model_copy(
@@ -200,7 +200,8 @@ async def test_a_killed_worker_loses_and_doubles_nothing(plane: Plane, tmp_path:
         await wait_for(
             lambda: total_answered(plane),
             equals=conversations * messages,
-            timeout_s=180,
+            # Minutes, not seconds, on a loaded 2-core machine: one process does all the work.
+            timeout_s=720,
             what="the survivor finishing everything",
         )
         # Rows the dead worker had claimed either were reconciled from status webhooks or sent
