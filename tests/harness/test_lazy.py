@@ -65,7 +65,7 @@ def test_a_test_without_service_fixtures_starts_no_service(tmp_path: Path) -> No
             "-c",
             str(REPO / "pyproject.toml"),
             # An explicit basetemp: a session that picks its own resets /tmp/pytest-of-<user> to
-            # mode 0700, cutting off the embedded PostgreSQL (its own OS user) of this session.
+            # mode 0700, cutting off the embedded PostgreSQL (its own OS user) of the outer run.
             "--basetemp",
             str(tmp_path / "basetemp"),
         ],

@@ -100,7 +100,7 @@ async def refresh(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403),
-    summary="Revoke this session (its refresh tokens and access tokens)",
+    summary="Revoke the current login (its refresh tokens and access tokens)",
 )
 async def logout(principal: UserPrincipalDep, system_session: SystemSessionDep) -> None:
     assert principal.session_id is not None
