@@ -252,7 +252,14 @@ def test_at_most_one_question() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", ["As an AI, I can't say.", "I hope this helps!", "Feel free to ask.", "Great question!"]
+    "body",
+    [
+        "Speaking as an A.I., I can't say.",
+        "As a AI model I cannot tell.",
+        "I hope this helps!",
+        "Feel free to ask.",
+        "Great question!",
+    ],
 )
 def test_assistant_speak_is_refused(body: str) -> None:
     assert "assistant_speak" in rules_broken(text(body))

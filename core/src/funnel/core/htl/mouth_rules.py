@@ -7,6 +7,7 @@ them back for one regeneration (and hand off if the second attempt still breaks 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +40,10 @@ from funnel.core.htl.text import (
     word_count,
 )
 
+#: "Speaking as a machine", however it is spelt: "as an A.I.", "as a AI", "as an ai".
+_SPEAKING_AS_A_MACHINE = re.compile(r"\bas an? a\.?i\b\.?")
 #: Phrases that make a business's WhatsApp sound like a chatbot. Lowercase substrings.
 ASSISTANT_PHRASES = (
-    "as an ai",
     "as a language model",
     "language model",
     "i am an ai",
@@ -96,6 +98,8 @@ def check_reply(
     for phrase in ASSISTANT_PHRASES:
         if phrase in lowered:
             violations.append(Violation("assistant_speak", f"uses {phrase!r}"))
+    if (found := _SPEAKING_AS_A_MACHINE.search(lowered)) is not None:
+        violations.append(Violation("assistant_speak", f"uses {found.group(0)!r}"))
     return violations
 
 
