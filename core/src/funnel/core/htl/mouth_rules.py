@@ -40,7 +40,7 @@ from funnel.core.htl.text import (
     word_count,
 )
 
-#: "Speaking as a machine", however it is spelt: "as an A.I.", "as a AI", "as an ai".
+#: "Speaking as a machine", however it is spelt ("as an A.I.", "as a AI" and so on).
 _SPEAKING_AS_A_MACHINE = re.compile(r"\bas an? a\.?i\b\.?")
 #: Phrases that make a business's WhatsApp sound like a chatbot. Lowercase substrings.
 ASSISTANT_PHRASES = (
