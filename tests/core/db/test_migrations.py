@@ -78,8 +78,8 @@ async def test_upgrade_downgrade_upgrade_round_trips(empty_database_url: str) ->
     await upgrade_async(empty_database_url)
     state = await _inspect(empty_database_url)
     assert funnel_tables <= state.tables
-    assert "vector" in state.extensions
-    assert state.revision == "0002"
+    assert {"vector", "pg_trgm"} <= state.extensions
+    assert state.revision == "0003"
 
     await downgrade_async(empty_database_url, "base")
     state = await _inspect(empty_database_url)
@@ -87,13 +87,14 @@ async def test_upgrade_downgrade_upgrade_round_trips(empty_database_url: str) ->
     assert state.tables == {"alembic_version"}
     assert state.revision is None
     assert "vector" not in state.extensions
+    assert "pg_trgm" not in state.extensions
     # The role is cluster-wide and deliberately kept (other databases may use it).
     assert state.role_exists
 
     await upgrade_async(empty_database_url)
     state = await _inspect(empty_database_url)
     assert funnel_tables <= state.tables
-    assert state.revision == "0002"
+    assert state.revision == "0003"
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -111,7 +112,8 @@ def test_migrations_are_packaged_with_the_library() -> None:
     root = migrations_dir()
     assert (root / "env.py").is_file()
     assert (root / "script.py.mako").is_file()
-    assert sorted(p.name for p in (root / "versions").glob("*.py"))[:2] == [
+    assert sorted(p.name for p in (root / "versions").glob("*.py"))[:3] == [
         "0001_initial_schema.py",
         "0002_row_level_security.py",
+        "0003_handoff_notice_login_throttle_lead_search.py",
     ]

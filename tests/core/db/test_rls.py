@@ -35,7 +35,7 @@ from tests.factories import (
 )
 
 #: Tables deliberately outside row-level security: identity data only the auth service reads.
-SYSTEM_TABLES = {"refresh_tokens"}
+SYSTEM_TABLES = {"refresh_tokens", "login_attempts"}
 
 
 @dataclasses.dataclass
@@ -283,3 +283,14 @@ async def test_the_organisations_table_is_scoped_by_its_own_id(
             await session.execute(
                 sa.delete(Organisation).where(Organisation.id == a.organisation_id)
             )
+
+
+async def test_the_tenant_role_cannot_touch_login_attempts(
+    sessions: async_sessionmaker[AsyncSession], tenants: tuple[Tenant, Tenant]
+) -> None:
+    """The login throttle's counters are identity data: closed to tenant sessions entirely."""
+    a, _ = tenants
+    async with sessions() as session, session.begin():
+        await scope_to_organisation(session, a.organisation_id)
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(sa.text("SELECT count(*) FROM login_attempts"))

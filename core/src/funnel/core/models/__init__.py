@@ -13,6 +13,7 @@ from funnel.core.models.knowledge_chunk import KnowledgeChunk
 from funnel.core.models.knowledge_document import KnowledgeDocument
 from funnel.core.models.lead import Lead
 from funnel.core.models.lead_note import LeadNote
+from funnel.core.models.login_attempt import LoginAttempt
 from funnel.core.models.media_object import MediaObject
 from funnel.core.models.membership import Membership
 from funnel.core.models.message import Message
@@ -41,6 +42,7 @@ __all__ = [
     "KnowledgeDocument",
     "Lead",
     "LeadNote",
+    "LoginAttempt",
     "MediaObject",
     "Membership",
     "Message",

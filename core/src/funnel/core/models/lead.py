@@ -104,4 +104,15 @@ class Lead(IdMixin, TimestampMixin, TenantMixin, Base):
         # GIN over a uuid and an array would need btree_gin; tag filters are always combined
         # with the tenant predicate, which the btree indexes above already narrow.
         sa.Index("ix_leads_tags", "tags", postgresql_using="gin"),
+        # The list search is ``ILIKE '%term%'`` over these three columns (LeadRepository.filtered);
+        # trigram indexes serve an unanchored ILIKE, one bitmap scan per column OR-ed together.
+        *(
+            sa.Index(
+                f"ix_leads_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in ("name", "wa_id", "email")
+        ),
     )

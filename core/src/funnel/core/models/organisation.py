@@ -66,6 +66,8 @@ class Organisation(IdMixin, TimestampMixin, Base):
     )
     #: Whether raising human attention also switches the conversation to human mode.
     pause_bot_on_attention: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: Whether the customer is told that a person will follow up when the bot hands off.
+    notify_customer_on_handoff: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     #: A human takeover hands back to the bot after this much silence from the human.
     auto_release_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
