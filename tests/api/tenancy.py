@@ -190,4 +190,9 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.eraseLead.id": "lead_id",
     "Mutation.sendMessage.conversationId": "conversation_id",
     "Mutation.sendMessage.templateId": "template_id",
+    "Query.template.id": "template_id",
+    "Mutation.updateTemplate.id": "template_id",
+    "Mutation.submitTemplate.id": "template_id",
+    "Mutation.resubmitTemplate.id": "template_id",
+    "Mutation.deleteTemplate.id": "template_id",
 }

@@ -33,6 +33,9 @@ PERMISSIONS: dict[str, Access] = {
         note="content only in draft, rejected or paused; purpose always",
     ),
     "POST /templates/{template_id}/submit": WRITE,
+    "POST /templates/{template_id}/resubmit": Access(
+        Level.ADMIN, api_key_scope="templates:write", note="a rejected one, after editing it"
+    ),
     "DELETE /templates/{template_id}": Access(
         Level.ADMIN, api_key_scope="templates:write", note="an approved one needs confirm=true"
     ),
@@ -101,6 +104,23 @@ async def submit_template(
     resources: ResourcesDep,
 ) -> TemplateRead:
     return await service.submit_template(
+        session, actor, resources.secret_box, graph_factory(resources), template_id
+    )
+
+
+@router.post(
+    "/{template_id}/resubmit",
+    responses=error_responses(401, 403, 404, 409, 502),
+    summary="Send a rejected template, edited since, back to Meta for review",
+)
+async def resubmit_template(
+    template_id: uuid.UUID,
+    session: SessionDep,
+    _: Writer,
+    actor: ActorDep,
+    resources: ResourcesDep,
+) -> TemplateRead:
+    return await service.resubmit_template(
         session, actor, resources.secret_box, graph_factory(resources), template_id
     )
 

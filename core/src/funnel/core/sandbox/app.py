@@ -567,6 +567,35 @@ def create_sandbox_app(
         sandbox.templates[waba_id] = keep
         return JSONResponse({"success": True})
 
+    @route("/{version}/{template_id}", "POST")
+    async def edit_template(request: Request) -> Response:
+        version, template_id = _path(request, "version", "template_id")
+        if (bad := check_version(version) or check_auth(request, None)) is not None:
+            return bad
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return graph_error(100, "The request body is not valid JSON.")
+        template = next(
+            (t for ts in sandbox.templates.values() for t in ts if t["id"] == template_id), None
+        )
+        if template is None:
+            return graph_error(100, f"Message template {template_id} not found.", subcode=33)
+        if template["status"] not in ("REJECTED", "PAUSED", "APPROVED"):
+            return graph_error(100, "This template cannot be edited in its current status.")
+        components = body.get("components")
+        if components is not None:
+            if not isinstance(components, list):
+                return graph_error(100, "components must be a list.")
+            template["components"] = components
+        if body.get("category"):
+            category = str(body["category"]).upper()
+            if category not in _CATEGORIES:
+                return graph_error(100, "category must be MARKETING, UTILITY or AUTHENTICATION.")
+            template["category"] = category
+        template["status"] = "PENDING"
+        return JSONResponse({"success": True})
+
     # ------------------------------------------------------------ Graph: nodes
 
     @route("/{version}/{node_id}", "GET")

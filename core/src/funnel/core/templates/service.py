@@ -296,6 +296,61 @@ async def submit_template(
     return TemplateRead.model_validate(template)
 
 
+async def resubmit_template(
+    session: AsyncSession,
+    actor: Actor,
+    box: SecretBox,
+    factory: GraphFactory,
+    template_id: uuid.UUID,
+) -> TemplateRead:
+    """Send a rejected template, as edited locally since, back to Meta for review.
+
+    Meta keeps a rejected template under its id and name: it is edited in place (which puts it
+    back under review), never deleted and recreated (a deleted name is blocked for 30 days).
+    A rejected template Meta never knew (no id) is submitted as new.
+    """
+    template = await _template(session, template_id)
+    if template.status is not TemplateStatus.REJECTED:
+        raise Conflict(
+            f"only a rejected template can be resubmitted; this one is {template.status.value}"
+        )
+    graph = await _graph(session, box, factory)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        if template.meta_template_id is None:
+            created = await graph.create_template(
+                template.name,
+                template.language,
+                template.category.value.upper(),
+                template.components,
+                parameter_format=template.parameter_format.value.upper(),
+            )
+            template.meta_template_id = created.id
+            status = META_STATUS.get(created.status.upper(), TemplateStatus.PENDING)
+        else:
+            await graph.edit_template(
+                template.meta_template_id,
+                category=template.category.value.upper(),
+                components=template.components,
+            )
+            status = TemplateStatus.PENDING
+    except GraphError as exc:
+        raise UpstreamFailed(f"Meta refused the template: {exc}") from exc
+    _apply_status(template, status, None, now)
+    template.submitted_at = now
+    await session.flush()
+    await session.refresh(template)
+    await record(
+        session,
+        actor,
+        "template.resubmitted",
+        entity_type="template",
+        entity_id=template.id,
+        changes={"name": template.name},
+    )
+    return TemplateRead.model_validate(template)
+
+
 async def sync_templates(
     session: AsyncSession, actor: Actor, box: SecretBox, factory: GraphFactory
 ) -> SyncReport:

@@ -213,6 +213,14 @@ class GraphClient(Protocol):
         parameter_format: str | None = None,
     ) -> CreatedTemplate: ...
 
+    async def edit_template(
+        self,
+        template_id: str,
+        *,
+        category: str | None = None,
+        components: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None: ...
+
     async def delete_template(self, name: str, *, template_id: str | None = None) -> None: ...
 
     async def get_phone_number(self) -> PhoneNumberInfo: ...
@@ -686,6 +694,25 @@ class HttpGraphClient:
             status=str(payload.get("status", "PENDING")),
             category=payload.get("category"),
         )
+
+    async def edit_template(
+        self,
+        template_id: str,
+        *,
+        category: str | None = None,
+        components: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Edit a template Meta allows to be edited (rejected, paused, or approved within its
+        edit limits); an edited template goes back to review."""
+        body: dict[str, Any] = {}
+        if category:
+            body["category"] = category
+        if components is not None:
+            body["components"] = [dict(c) for c in components]
+        response = await self._call(
+            "edit_template", "POST", f"{self._root}/{template_id}", json=body
+        )
+        self._json("edit_template", response)
 
     async def delete_template(self, name: str, *, template_id: str | None = None) -> None:
         params = {"name": name}
