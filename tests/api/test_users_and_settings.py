@@ -137,6 +137,43 @@ async def test_settings_update_is_partial_validated_and_audited(
     assert str(row.ip) == "203.0.113.7"
 
 
+async def test_the_handoff_notice_setting_over_rest_and_graphql(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """On by default (what every organisation had before it was a setting); switched off and on
+    again through REST and GraphQL, each seeing the other's change."""
+    initial = await client.get("/settings", headers=tenant.owner.headers)
+    assert initial.status_code == 200, initial.text
+    assert initial.json()["notify_customer_on_handoff"] is True
+
+    off = await client.patch(
+        "/settings", json={"notify_customer_on_handoff": False}, headers=tenant.owner.headers
+    )
+    assert off.status_code == 200, off.text
+    assert off.json()["notify_customer_on_handoff"] is False
+    assert off.json()["pause_bot_on_attention"] is True  # untouched
+
+    query = "{ settings { notifyCustomerOnHandoff } }"
+    seen = await client.post("/graphql", json={"query": query}, headers=tenant.owner.headers)
+    assert seen.json()["data"]["settings"] == {"notifyCustomerOnHandoff": False}
+
+    mutation = """
+      mutation ($input: SettingsInput!) {
+        updateSettings(input: $input) { __typename ... on Settings { notifyCustomerOnHandoff } }
+      }"""
+    on = await client.post(
+        "/graphql",
+        json={"query": mutation, "variables": {"input": {"notifyCustomerOnHandoff": True}}},
+        headers=tenant.owner.headers,
+    )
+    assert on.json()["data"]["updateSettings"] == {
+        "__typename": "Settings",
+        "notifyCustomerOnHandoff": True,
+    }
+    after = await client.get("/settings", headers=tenant.owner.headers)
+    assert after.json()["notify_customer_on_handoff"] is True
+
+
 # ---------------------------------------------------------------- WhatsApp channels
 
 PHONE_NUMBER_ID = "106540352242922"

@@ -62,6 +62,9 @@ class Settings:
     default_language: str
     reply_word_limit: int
     pause_bot_on_attention: bool
+    notify_customer_on_handoff: bool = strawberry.field(
+        description="Whether the customer is told a person will follow up when the bot hands off."
+    )
     auto_release_minutes: int
 
     @classmethod
@@ -76,6 +79,7 @@ class Settings:
             default_language=s.default_language,
             reply_word_limit=s.reply_word_limit,
             pause_bot_on_attention=s.pause_bot_on_attention,
+            notify_customer_on_handoff=s.notify_customer_on_handoff,
             auto_release_minutes=s.auto_release_minutes,
         )
 
@@ -95,6 +99,7 @@ class SettingsInput:
     default_language: str | None = strawberry.UNSET
     reply_word_limit: int | None = strawberry.UNSET
     pause_bot_on_attention: bool | None = strawberry.UNSET
+    notify_customer_on_handoff: bool | None = strawberry.UNSET
     auto_release_minutes: int | None = strawberry.UNSET
 
 

@@ -219,6 +219,7 @@ def _organisation(scenario: Scenario) -> OrganisationProfile:
         reply_word_limit=org.reply_word_limit,
         allowed_link_domains=tuple(org.allowed_link_domains),
         quiet_hours=dict(org.quiet_hours),
+        notify_customer_on_handoff=org.notify_customer_on_handoff,
     )
 
 

@@ -50,6 +50,8 @@ class OrganisationSpec(_Model):
         default_factory=list
     )
     quiet_hours: dict[str, str] = Field(default_factory=dict)
+    #: Tell the customer a person will follow up when the bot hands off.
+    notify_customer_on_handoff: bool = True
 
 
 class StateSpec(_Model):

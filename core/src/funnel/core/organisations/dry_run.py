@@ -103,6 +103,7 @@ def _profile(organisation: Organisation) -> OrganisationProfile:
         quiet_hours=dict(organisation.quiet_hours or {}),
         followup_policy=dict(organisation.followup_policy or {}),
         auto_release_minutes=organisation.auto_release_minutes,
+        notify_customer_on_handoff=organisation.notify_customer_on_handoff,
     )
 
 

@@ -79,6 +79,8 @@ class OrganisationSettings(BaseModel):
     llm_models: dict[str, str]
     allowed_link_domains: list[str]
     pause_bot_on_attention: bool
+    #: Whether the customer is told a person will follow up when the bot hands off.
+    notify_customer_on_handoff: bool
     auto_release_minutes: int
 
     @model_validator(mode="before")
@@ -116,6 +118,7 @@ class SettingsUpdate(BaseModel):
     llm_models: dict[Literal["eyes", "brain", "mouth", "memory"], str] | None = None
     allowed_link_domains: list[str] | None = Field(default=None, max_length=50)
     pause_bot_on_attention: bool | None = None
+    notify_customer_on_handoff: bool | None = None
     auto_release_minutes: int | None = Field(default=None, ge=1, le=10_080)
 
     @field_validator("timezone")

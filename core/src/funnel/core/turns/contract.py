@@ -56,6 +56,8 @@ class OrganisationProfile:
     followup_policy: dict[str, Any] = field(default_factory=dict)
     #: A human takeover goes back to the bot after this long without the person writing.
     auto_release_minutes: int = 120
+    #: Tell the customer a person will follow up when the bot hands off.
+    notify_customer_on_handoff: bool = True
 
 
 @dataclass(frozen=True, slots=True)

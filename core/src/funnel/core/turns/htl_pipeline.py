@@ -149,6 +149,7 @@ def to_context(turn: Turn, history_budget_tokens: int | None = None) -> TurnCont
             language=org.default_language or "en",
             reply_word_limit=max(10, min(org.reply_word_limit, 500)),
             allowed_link_domains=list(org.allowed_link_domains),
+            handoff_notice=org.notify_customer_on_handoff,
             quiet_hours=_quiet_hours(org.quiet_hours),
             template_purposes=frozenset(
                 HtlPurpose(t.purpose.value) for t in turn.templates if t.usable and t.purpose

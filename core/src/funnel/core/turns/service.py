@@ -144,6 +144,7 @@ async def load_turn(
             quiet_hours=dict(organisation.quiet_hours or {}),
             followup_policy=dict(organisation.followup_policy or {}),
             auto_release_minutes=organisation.auto_release_minutes,
+            notify_customer_on_handoff=organisation.notify_customer_on_handoff,
         ),
         conversation=ConversationSnapshot(
             id=conversation.id,
