@@ -195,4 +195,8 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.submitTemplate.id": "template_id",
     "Mutation.resubmitTemplate.id": "template_id",
     "Mutation.deleteTemplate.id": "template_id",
+    "Query.cta.id": "cta_id",
+    "Mutation.updateCta.id": "cta_id",
+    "Mutation.setCtaActive.id": "cta_id",
+    "Mutation.deleteCta.id": "cta_id",
 }
