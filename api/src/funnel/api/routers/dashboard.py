@@ -34,5 +34,9 @@ async def get_dashboard(
     _: Reader,
     date_from: Annotated[dt.date | None, Query()] = None,
     date_to: Annotated[dt.date | None, Query(description="inclusive")] = None,
+    timezone: Annotated[
+        str | None,
+        Query(max_length=64, description="IANA name; default: the organisation's timezone"),
+    ] = None,
 ) -> Dashboard:
-    return await service.dashboard(session, date_from, date_to)
+    return await service.dashboard(session, date_from, date_to, timezone)

@@ -34,6 +34,17 @@ class DateRange(BaseModel):
         return dt.datetime.combine(after, dt.time.min, tzinfo=ZoneInfo(self.timezone))
 
 
+def valid_timezone(name: str) -> str:
+    """An IANA timezone name, or a 422."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValidationFailed(
+            f"{name!r} is not a timezone name", details={"field": "timezone"}
+        ) from exc
+    return name
+
+
 def date_range(
     timezone: str, date_from: dt.date | None, date_to: dt.date | None, *, default_days: int = 7
 ) -> DateRange:

@@ -20,6 +20,7 @@ from funnel.core.analytics.schemas import (
     ResponseTimes,
     StageCount,
     date_range,
+    valid_timezone,
 )
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.models import Organisation
@@ -52,15 +53,21 @@ RESPONSE_PERCENTILES = """
 
 
 async def organisation_range(
-    session: AsyncSession, date_from: dt.date | None, date_to: dt.date | None
+    session: AsyncSession,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    timezone: str | None = None,
 ) -> DateRange:
+    """Whole days in ``timezone`` (an IANA name), by default the organisation's own."""
+    if timezone is not None:
+        return date_range(valid_timezone(timezone), date_from, date_to)
     organisation_id = current_organisation_id(session)
-    timezone = (
+    own = (
         await session.execute(
             sa.select(Organisation.timezone).where(Organisation.id == organisation_id)
         )
     ).scalar_one()
-    return date_range(timezone, date_from, date_to)
+    return date_range(own, date_from, date_to)
 
 
 async def _one(session: AsyncSession, sql: str, params: dict[str, Any]) -> sa.Row[Any]:
@@ -84,9 +91,12 @@ async def response_times(session: AsyncSession, params: dict[str, Any]) -> Respo
 
 
 async def analytics(
-    session: AsyncSession, date_from: dt.date | None, date_to: dt.date | None
+    session: AsyncSession,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    timezone: str | None = None,
 ) -> Analytics:
-    window = await organisation_range(session, date_from, date_to)
+    window = await organisation_range(session, date_from, date_to, timezone)
     params: dict[str, Any] = {
         "org": current_organisation_id(session),
         "start": window.start,

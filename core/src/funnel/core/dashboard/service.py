@@ -14,9 +14,12 @@ from funnel.core.db.tenancy import current_organisation_id
 
 
 async def dashboard(
-    session: AsyncSession, date_from: dt.date | None, date_to: dt.date | None
+    session: AsyncSession,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    timezone: str | None = None,
 ) -> Dashboard:
-    window = await organisation_range(session, date_from, date_to)
+    window = await organisation_range(session, date_from, date_to, timezone)
     params: dict[str, Any] = {
         "org": current_organisation_id(session),
         "start": window.start,
