@@ -181,11 +181,6 @@ async def test_two_workers_keep_every_conversation_in_order_with_nothing_lost_or
     )
 
 
-@pytest.mark.skip(
-    reason="stalls since the live-update emits landed (2026-11-25 ~13:45): after the SIGKILL the "
-    "survivor stops receiving events with ~150 of 600 unanswered and the machine idle; it passed "
-    "before. Suspects: the bridge retry loop, NOTIFY at commit. Tracked in the data-plane issue"
-)
 @pytest.mark.timeout(1200)
 async def test_a_killed_worker_loses_and_doubles_nothing(plane: Plane, tmp_path: Path) -> None:
     conversations, messages = 60, 10

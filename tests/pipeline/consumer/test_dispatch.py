@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import random
 
+from funnel.core.contracts.events import HEADER_KIND
+from funnel.core.whatsapp.webhook import EventKind
 from funnel.pipeline.consumer.dispatch import (
     KeyedDispatcher,
     PartitionOffsets,
     Record,
     TopicPartitionKey,
 )
+from funnel.pipeline.worker.handlers import lane_for
 
 TP = TopicPartitionKey("t", 0)
 
@@ -212,3 +215,46 @@ async def test_randomised_interleaving_keeps_every_key_in_order() -> None:
     assert len(per_key) == 50
     for seqs in per_key.values():
         assert seqs == list(range(20))
+
+
+async def test_a_status_is_applied_while_its_conversation_is_mid_turn() -> None:
+    """Statuses have a lane of their own beside their conversation: a worker that took over from
+    a dead one learns a send already reached WhatsApp without waiting behind the next LLM turn,
+    while the conversation's messages keep their strict order."""
+    turn_running = asyncio.Event()
+    release_turn = asyncio.Event()
+    handled: list[tuple[str, int]] = []
+
+    async def handler(batch: list[Record]) -> None:
+        kind = batch[0].header(HEADER_KIND)
+        if kind == EventKind.MESSAGE.value.encode():
+            turn_running.set()
+            await release_turn.wait()
+        handled.extend((r.key, r.offset) for r in batch)
+
+    def record(offset: int, kind: EventKind) -> Record:
+        return Record(
+            topic="t",
+            partition=0,
+            offset=offset,
+            key="org:phone:customer",
+            value=b"",
+            event_time=float(offset),
+            headers=((HEADER_KIND, kind.value.encode()),),
+        )
+
+    dispatcher = KeyedDispatcher(handler, max_in_flight=10, lane=lane_for)
+    dispatcher.assign([TP])
+    dispatcher.submit(record(0, EventKind.MESSAGE))
+    await asyncio.wait_for(turn_running.wait(), timeout=5)
+    dispatcher.submit(record(1, EventKind.MESSAGE))
+    dispatcher.submit(record(2, EventKind.STATUS))
+    await asyncio.sleep(0.05)
+    # The status is done while the turn still runs; the second message still waits its turn.
+    assert handled == [("org:phone:customer", 2)]
+    # Nothing past the running turn is committable, whatever finished after it.
+    assert dispatcher.committable() == {TP: 0}
+    release_turn.set()
+    assert await dispatcher.drain(timeout_s=5)
+    assert [offset for _, offset in handled] == [2, 0, 1]
+    assert dispatcher.committable() == {TP: 3}

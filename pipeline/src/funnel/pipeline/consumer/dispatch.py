@@ -109,6 +109,12 @@ class KeyedDispatcher:
     pause still gets an answer. ``max_in_flight`` bounds handlers running at once; waiting out a
     debounce does not hold a slot.
 
+    ``lane(record)`` names the queue a record waits in; by default its Kafka key, so a
+    conversation's events run one batch at a time. The worker gives delivery statuses a lane of
+    their own beside their conversation's: a status is applied monotonically whatever order it
+    arrives in, and must not wait behind the conversation's next LLM turns, because it is what
+    tells a worker that took over from a dead one that a send already reached WhatsApp.
+
     The handler must not raise for a record that should be dropped: retries and dead-lettering
     are middleware around it. If it raises anyway the batch is retried after a pause, because
     marking it done would lose it.
@@ -123,8 +129,10 @@ class KeyedDispatcher:
         max_debounce_s: float = 5.0,
         retry_pause_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        lane: Callable[[Record], str] = lambda record: record.key,
     ) -> None:
         self._handler = handler
+        self._lane = lane
         self._slots = asyncio.Semaphore(max_in_flight)
         self._debounce_s = debounce_s
         self._max_debounce_s = max_debounce_s
@@ -149,14 +157,15 @@ class KeyedDispatcher:
         if record.tp not in self._assigned:
             self.assign([record.tp])
         self._offsets[record.tp].add(record.offset)
-        state = self._keys.get(record.key)
+        lane = self._lane(record)
+        state = self._keys.get(lane)
         if state is None:
-            state = self._keys[record.key] = _KeyState()
+            state = self._keys[lane] = _KeyState()
         state.pending.append(record)
         state.last_arrival = self._clock()
         self._idle.clear()
         if state.task is None:
-            state.task = asyncio.create_task(self._run_key(record.key), name=f"key:{record.key}")
+            state.task = asyncio.create_task(self._run_key(lane), name=f"key:{lane}")
 
     # ---------------------------------------------------------------- queries
 

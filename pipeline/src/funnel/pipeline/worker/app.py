@@ -20,6 +20,7 @@ from funnel.pipeline.worker import metrics
 from funnel.pipeline.worker.handlers import (
     EventHandler,
     debounce_for,
+    lane_for,
     with_retries_and_dead_letters,
 )
 from funnel.pipeline.worker.memory import MemoryRunner, SupportsMemory
@@ -84,6 +85,7 @@ class WorkerApp:
             max_in_flight=settings.kafka.max_in_flight,
             debounce_s=debounce_for(settings.worker.debounce_s),
             max_debounce_s=settings.worker.max_debounce_s,
+            lane=lane_for,
         )
         self.consumer = KafkaWorker(
             ConsumerConfig(

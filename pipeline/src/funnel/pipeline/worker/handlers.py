@@ -97,6 +97,14 @@ def debounce_for(settings_debounce_s: float) -> Callable[[Record], float]:
     return debounce
 
 
+def lane_for(record: Record) -> str:
+    """Delivery statuses queue beside their conversation, not behind its turns (see
+    :class:`~funnel.pipeline.consumer.dispatch.KeyedDispatcher`)."""
+    if record.header(HEADER_KIND) == EventKind.STATUS.value.encode():
+        return f"{record.key}#statuses"
+    return record.key
+
+
 def with_retries_and_dead_letters(resources: Resources, handler: Handler) -> Handler:
     """Consumer middleware: retries with backoff, then the dead-letter topic."""
     max_attempts = resources.settings.worker.max_event_attempts
