@@ -199,4 +199,6 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.updateCta.id": "cta_id",
     "Mutation.setCtaActive.id": "cta_id",
     "Mutation.deleteCta.id": "cta_id",
+    "Query.knowledgeDocument.id": "document_id",
+    "Mutation.deleteKnowledgeDocument.id": "document_id",
 }

@@ -1,33 +1,22 @@
 """``/knowledge``: the organisation's documents for retrieval: upload (ingested in the
-background), status and progress, delete, and a test search showing what the bot would use."""
+background), status and progress, delete, and a test search showing what the bot would use.
+Thin over :mod:`funnel.core.knowledge.service`, which GraphQL calls too."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from funnel.api.deps import ActorDep, ResourcesDep, SessionDep, require_role
 from funnel.api.errors import error_responses
 from funnel.api.permissions import Access, Level
-from funnel.core.audit.writer import record
 from funnel.core.auth.schemas import Principal
-from funnel.core.errors import NotFound, ValidationFailed
-from funnel.core.htl.schemas import DEFAULT_GROUNDING_THRESHOLD
-from funnel.core.knowledge import ingest
-from funnel.core.knowledge.repository import KnowledgeDocumentRepository
-from funnel.core.knowledge.schemas import KnowledgeInputError
-from funnel.core.knowledge.search import search
+from funnel.core.knowledge import service
+from funnel.core.knowledge.service import DocumentRead, SearchRequest, SearchResult
 from funnel.core.llm.factory import build_embedder
-from funnel.core.models.enums import (
-    KnowledgeDocumentStatus,
-    KnowledgeDocumentType,
-    MembershipRole,
-)
+from funnel.core.models.enums import MembershipRole
 from funnel.core.models.knowledge_document import MAX_DOCUMENT_BYTES
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
@@ -48,54 +37,9 @@ Reader = Annotated[Principal, Depends(require_role(MembershipRole.VIEWER, scope=
 Writer = Annotated[Principal, Depends(require_role(MembershipRole.ADMIN, scope="knowledge:write"))]
 
 
-class DocumentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    title: str
-    filename: str | None
-    doc_type: KnowledgeDocumentType
-    size_bytes: int
-    status: KnowledgeDocumentStatus
-    #: 0..100 while processing.
-    progress: int
-    chunk_count: int
-    error: str | None
-    created_at: dt.datetime
-    processed_at: dt.datetime | None
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"query": "What is the refund policy?", "top_k": 5}]},
-    )
-
-    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    top_k: Annotated[int, Field(ge=1, le=20)] = 5
-
-
-class SearchHitRead(BaseModel):
-    chunk_id: uuid.UUID
-    document_id: uuid.UUID
-    title: str
-    content: str
-    page: int | None
-    #: 0..1 confidence; the bot states facts only from chunks at or above ``threshold``.
-    score: float
-
-
-class SearchResult(BaseModel):
-    hits: list[SearchHitRead]
-    #: True when the best hit reaches the grounding threshold the bot uses.
-    grounded: bool
-    threshold: float
-
-
 @router.get("/documents", responses=error_responses(401, 403), summary="Documents")
 async def list_documents(session: SessionDep, principal: Reader) -> list[DocumentRead]:
-    documents = await ingest.list_documents(session, principal.organisation_id)
-    return [DocumentRead.model_validate(d) for d in documents]
+    return await service.list_documents(session, principal.organisation_id)
 
 
 @router.post(
@@ -112,49 +56,19 @@ async def upload_document(
     file: Annotated[UploadFile, File(description="PDF, Markdown or plain text")],
     title: Annotated[str | None, Form(max_length=300)] = None,
 ) -> DocumentRead:
-    content = await file.read(MAX_DOCUMENT_BYTES + 1)
-    try:
-        # Extraction and chunking are CPU work (PDFs): off the event loop.
-        prepared = await asyncio.to_thread(
-            ingest.prepare_document,
-            file.filename or "document",
-            content,
-            file.content_type,
-            title=title,
-        )
-    except KnowledgeInputError as exc:
-        raise ValidationFailed(str(exc)) from exc
-    # The pending row is committed in a session of its own before the job is scheduled: the
-    # background job runs before the request's session reaches its commit at the edge, and it
-    # must find the row (and a failed upload must not roll back an audit entry of another).
-    async with ingest.scoped_session(resources.sessionmaker, principal.organisation_id) as own:
-        document, created = await ingest.submit_document(
-            own,
-            principal.organisation_id,
-            prepared,
-            uploaded_by_user_id=principal.user.id if principal.user is not None else None,
-        )
-        if created:
-            await record(
-                own,
-                actor,
-                "knowledge.uploaded",
-                entity_type="knowledge_document",
-                entity_id=document.id,
-                changes={"title": document.title},
-            )
-        await own.commit()
-    if created or document.status is KnowledgeDocumentStatus.FAILED:
-        # Same bytes again: the existing document, re-run only if its earlier run failed.
-        background.add_task(
-            ingest.run_ingestion_job,
-            resources.sessionmaker,
-            build_embedder(resources.settings),
-            principal.organisation_id,
-            document.id,
-            prepared=prepared,
-        )
-    return DocumentRead.model_validate(document)
+    upload = await service.upload_document(
+        resources.sessionmaker,
+        build_embedder(resources.settings),
+        actor,
+        filename=file.filename or "document",
+        content=await file.read(MAX_DOCUMENT_BYTES + 1),
+        content_type=file.content_type,
+        title=title,
+        uploaded_by_user_id=principal.user.id if principal.user is not None else None,
+    )
+    if upload.job is not None:
+        background.add_task(upload.job)
+    return upload.document
 
 
 @router.get(
@@ -165,12 +79,7 @@ async def upload_document(
 async def get_document(
     document_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> DocumentRead:
-    document = await KnowledgeDocumentRepository(session, principal.organisation_id).get_by_id(
-        document_id
-    )
-    if document is None:
-        raise NotFound("document not found")
-    return DocumentRead.model_validate(document)
+    return await service.get_document(session, principal.organisation_id, document_id)
 
 
 @router.delete(
@@ -180,13 +89,9 @@ async def get_document(
     summary="Delete a document with its chunks and vectors",
 )
 async def delete_document(
-    document_id: uuid.UUID, session: SessionDep, principal: Writer, actor: ActorDep
+    document_id: uuid.UUID, session: SessionDep, _: Writer, actor: ActorDep
 ) -> None:
-    if not await ingest.delete_document(session, principal.organisation_id, document_id):
-        raise NotFound("document not found")
-    await record(
-        session, actor, "knowledge.deleted", entity_type="knowledge_document", entity_id=document_id
-    )
+    await service.delete_document(session, actor, document_id)
 
 
 @router.post(
@@ -200,26 +105,6 @@ async def test_search(
     principal: Reader,
     resources: ResourcesDep,
 ) -> SearchResult:
-    hits = await search(
-        session,
-        principal.organisation_id,
-        body.query,
-        build_embedder(resources.settings),
-        body.top_k,
-    )
-    threshold = DEFAULT_GROUNDING_THRESHOLD
-    return SearchResult(
-        hits=[
-            SearchHitRead(
-                chunk_id=h.chunk_id,
-                document_id=h.document_id,
-                title=h.title,
-                content=h.content,
-                page=h.page,
-                score=h.score,
-            )
-            for h in hits
-        ],
-        grounded=bool(hits) and hits[0].score >= threshold,
-        threshold=threshold,
+    return await service.preview_search(
+        session, principal.organisation_id, build_embedder(resources.settings), body
     )
