@@ -201,4 +201,5 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.deleteCta.id": "cta_id",
     "Query.knowledgeDocument.id": "document_id",
     "Mutation.deleteKnowledgeDocument.id": "document_id",
+    "Mutation.revokeInvitation.id": "invitation_id",
 }
