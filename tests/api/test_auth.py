@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from funnel.core.auth.throttle import ThrottlePolicy
 from funnel.core.auth.tokens import decode_access_token
-from funnel.core.models import Invitation, RefreshToken, User
+from funnel.core.models import Invitation, LoginAttempt, RefreshToken, User
 from funnel.core.settings import Settings
 from tests.api.conftest import PASSWORD, Tenant, bearer, register, session_from
 
@@ -83,6 +87,99 @@ async def test_login_is_rate_limited_per_ip(api_settings: Settings, database_url
             ]
     assert statuses[:4] == [401] * 4
     assert statuses[4:] == [429, 429]
+
+
+async def test_two_api_instances_share_the_login_limits(
+    api_settings: Settings, database_url: str
+) -> None:
+    """Two apps on one database (two replicas behind a load balancer): the address's attempts
+    and the account's failures are counted once, whichever replica takes each request."""
+    import contextlib
+
+    from asgi_lifespan import LifespanManager
+
+    from funnel.api.app import create_app
+
+    policy = ThrottlePolicy(account_failures=3, account_window_s=600, ip_attempts=6, ip_window_s=60)
+    first, second = (create_app(api_settings, throttle_policy=policy) for _ in range(2))
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(LifespanManager(first))
+        await stack.enter_async_context(LifespanManager(second))
+
+        def client_of(app: Any, ip: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(ip, 1234))
+            return httpx.AsyncClient(transport=transport, base_url="http://api.test")
+
+        a = await stack.enter_async_context(client_of(first, "198.51.100.20"))
+        b = await stack.enter_async_context(client_of(second, "198.51.100.20"))
+        tenant_client = await stack.enter_async_context(client_of(first, "192.0.2.1"))
+        owner = (await register(tenant_client)).owner
+
+        # Per account: three failures spread over both replicas lock it on both, even for the
+        # right password, with a Retry-After no longer than the window.
+        failures = [
+            (await login(c, owner.email, "wrong password!!")).status_code for c in (a, b, a)
+        ]
+        assert failures == [401, 401, 401]
+        for c in (a, b):
+            locked = await login(c, owner.email)
+            assert locked.status_code == 429
+            assert 0 < int(locked.headers["Retry-After"]) <= 600
+            assert locked.json()["error"]["code"] == "rate_limited"
+            assert locked.json()["error"]["details"]["limit"] == "account"
+
+        # Per address: six counted attempts in all, alternating replicas (three so far: a
+        # refused attempt is not counted); the next is refused by either.
+        for c in (b, a, b):
+            assert (await login(c, "someone@spray.example", "some password")).status_code == 401
+        for c in (a, b):
+            refused = await login(c, "another@spray.example", "some password")
+            assert refused.status_code == 429
+            assert 0 < int(refused.headers["Retry-After"]) <= 60
+            assert refused.json()["error"]["details"]["limit"] == "ip"
+        # Another address is unaffected.
+        other = await stack.enter_async_context(client_of(second, "198.51.100.21"))
+        assert (await login(other, "third@spray.example", "some password")).status_code == 401
+
+    # The shared counters keep no plain e-mail or address.
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(sa.select(LoginAttempt.key_hash))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert rows
+    assert not any("@" in key or "198.51" in key for key in rows)
+
+
+async def test_a_successful_login_clears_the_account_failures(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for _ in range(2):
+        assert (await login(client, tenant.owner.email, "wrong password!!")).status_code == 401
+    assert (await login(client, tenant.owner.email)).status_code == 200
+    # Three failures are allowed again before the lock (the policy above allows three).
+    for _ in range(3):
+        assert (await login(client, tenant.owner.email, "wrong password!!")).status_code == 401
+    assert (await login(client, tenant.owner.email)).status_code == 429
+
+
+async def test_failures_leave_the_window(api_settings: Settings) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from funnel.api.app import create_app
+
+    policy = ThrottlePolicy(account_failures=1, account_window_s=1, ip_attempts=50)
+    app = create_app(api_settings, throttle_policy=policy)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.30", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as c:
+            assert (await login(c, "late@example.com", "some password")).status_code == 401
+            locked = await login(c, "late@example.com", "some password")
+            assert locked.status_code == 429
+            assert locked.headers["Retry-After"] == "1"
+            await asyncio.sleep(1.2)
+            assert (await login(c, "late@example.com", "some password")).status_code == 401
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_family(

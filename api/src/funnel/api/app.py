@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from funnel.api.deps import ResourcesDep
 from funnel.api.errors import install_error_handlers
+from funnel.api.frontend import mount_frontend
 from funnel.api.graphql.context import get_context
 from funnel.api.graphql.router import FunnelGraphQLRouter
 from funnel.api.graphql.schema import build_schema
@@ -122,6 +123,8 @@ def create_app(
         body, content_type = render_latest()
         return Response(body, media_type=content_type)
 
+    # Last: the dashboard's /app/ prefix and the / redirect go after every API route.
+    mount_frontend(app)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     if settings.auth.cors_origins:

@@ -210,7 +210,7 @@ async def login(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair:
-    throttle.check(request.email, ip)
+    await throttle.check(request.email, ip)
     identity = IdentityRepository(session)
     user = await identity.get_user_by_email(request.email)
     password = request.password.get_secret_value()
@@ -218,7 +218,7 @@ async def login(
         user.password_hash if user is not None and user.password_hash else _DUMMY_HASH, password
     )
     if user is None or not user.password_hash or not valid or not user.is_active:
-        throttle.failure(request.email)
+        await throttle.failure(request.email)
         raise Unauthorized(_INVALID_LOGIN)
     memberships = await identity.memberships_of(user.id)
     chosen = next(
@@ -232,7 +232,7 @@ async def login(
     if chosen is None:
         # Right password, but no (such) organisation to open a session in. Not a failed guess.
         raise Forbidden("no active membership in the requested organisation")
-    throttle.success(request.email)
+    await throttle.success(request.email)
     now = utcnow()
     user.last_login_at = now
     if needs_rehash(user.password_hash):
