@@ -1,0 +1,272 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type ConversationFilter = {
+  assignedTo?: string | null | undefined;
+  channelId?: string | null | undefined;
+  mode?: ConversationMode | null | undefined;
+  needsAttention?: boolean | null | undefined;
+  search?: string | null | undefined;
+  stage?: ConversationStage | null | undefined;
+};
+
+export type ConversationMode =
+  | 'BOT'
+  | 'CLOSED'
+  | 'HUMAN';
+
+export type ConversationStage =
+  | 'CLOSED'
+  | 'CTA'
+  | 'GHOSTED'
+  | 'GREETING'
+  | 'LOST'
+  | 'PRICING'
+  | 'QUALIFICATION';
+
+export type IntentLevel =
+  | 'HIGH'
+  | 'LOW'
+  | 'MEDIUM'
+  | 'UNKNOWN'
+  | 'VERY_HIGH';
+
+export type MessageAuthor =
+  | 'BOT'
+  | 'HUMAN'
+  | 'LEAD'
+  | 'SYSTEM';
+
+export type MessageDirection =
+  | 'INBOUND'
+  | 'OUTBOUND';
+
+export type MessageKind =
+  | 'AUDIO'
+  | 'BUTTON'
+  | 'CONTACTS'
+  | 'DOCUMENT'
+  | 'IMAGE'
+  | 'INTERACTIVE'
+  | 'LOCATION'
+  | 'ORDER'
+  | 'REACTION'
+  | 'STICKER'
+  | 'SYSTEM'
+  | 'TEMPLATE'
+  | 'TEXT'
+  | 'UNSUPPORTED'
+  | 'VIDEO';
+
+export type MessageStatus =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'READ'
+  | 'RECEIVED'
+  | 'SENT';
+
+export type PipelineRunStatus =
+  | 'FAILED'
+  | 'RUNNING'
+  | 'SKIPPED'
+  | 'SUCCEEDED';
+
+export type PipelineStage =
+  | 'BRAIN'
+  | 'EYES'
+  | 'MEMORY'
+  | 'MOUTH'
+  | 'POLICY'
+  | 'RAG';
+
+export type ReplyButtonInput = {
+  id: string;
+  title: string;
+};
+
+export type Role =
+  | 'ADMIN'
+  | 'AGENT'
+  | 'OWNER'
+  | 'VIEWER';
+
+export type Sentiment =
+  | 'ANNOYED'
+  | 'CONFUSED'
+  | 'CURIOUS'
+  | 'DISAPPOINTED'
+  | 'DISTRUSTFUL'
+  | 'NEUTRAL'
+  | 'POSITIVE'
+  | 'UNINTERESTED';
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { me: { role: Role, isPlatformAdmin: boolean, user: { id: string, name: string, email: string }, organisation: { id: string, name: string, slug: string, timezone: string } } };
+
+export type ConversationListFieldsFragment = { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
+
+export type InboxQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+  filter?: ConversationFilter | null | undefined;
+}>;
+
+
+export type InboxQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MessageFieldsFragment = { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null };
+
+export type ConversationQueryVariables = Exact<{
+  id: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ConversationQuery = { conversation: { humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, attentionRaisedAt: string | null, createdAt: string, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean, language: string | null, tags: Array<string> } | null, messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } | null };
+
+export type TraceQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TraceQuery = { message: { id: string, text: string | null, trace: { id: string, status: PipelineRunStatus, provider: string, isOffline: boolean, startedAt: string, finishedAt: string | null, latencyMs: number | null, inputTokens: number, outputTokens: number, costUsd: number, decision: any, error: string | null, knowledgeUsed: any, steps: Array<{ stage: PipelineStage, attempt: number, model: string | null, promptVersion: string | null, latencyMs: number | null, inputTokens: number, outputTokens: number, output: any, error: string | null, overrides: any }> } | null } | null };
+
+export type MembersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MembersQuery = { users: Array<{ id: string, name: string, email: string, role: Role, isActive: boolean }> };
+
+type ActionResult_ConflictError_Fragment = { __typename: 'ConflictError', message: string, code: string };
+
+type ActionResult_Conversation_Fragment = { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
+
+type ActionResult_ForbiddenError_Fragment = { __typename: 'ForbiddenError', message: string, code: string };
+
+type ActionResult_NotFoundError_Fragment = { __typename: 'NotFoundError', message: string, code: string };
+
+type ActionResult_ValidationError_Fragment = { __typename: 'ValidationError', message: string, code: string };
+
+export type ActionResultFragment =
+  | ActionResult_ConflictError_Fragment
+  | ActionResult_Conversation_Fragment
+  | ActionResult_ForbiddenError_Fragment
+  | ActionResult_NotFoundError_Fragment
+  | ActionResult_ValidationError_Fragment
+;
+
+export type TakeoverMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TakeoverMutation = { takeover:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type ReleaseMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ReleaseMutation = { release:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type AssignMutationVariables = Exact<{
+  id: string;
+  userId?: string | null | undefined;
+}>;
+
+
+export type AssignMutation = { assign:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type CloseMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CloseMutation = { close:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type ResolveAttentionMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ResolveAttentionMutation = { resolveAttention:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SendMessageMutationVariables = Exact<{
+  conversationId: string;
+  text?: string | null | undefined;
+  buttons?: Array<ReplyButtonInput> | ReplyButtonInput | null | undefined;
+  templateId?: string | null | undefined;
+  templateParameters?: Array<string> | string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+}>;
+
+
+export type SendMessageMutation = { sendMessage:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'MessageQueued', verdict: string, queued: { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null } }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'OptedOut', message: string }
+    | { __typename: 'ValidationProblem', message: string, field: string | null }
+    | { __typename: 'WindowClosed', message: string }
+   };
+
+export type MessageCreatedSubscriptionVariables = Exact<{
+  conversationId?: string | null | undefined;
+}>;
+
+
+export type MessageCreatedSubscription = { messageCreated: { conversationId: string, messageIds: Array<string>, leadId: string | null } };
+
+export type MessageStatusSubscriptionVariables = Exact<{
+  conversationId?: string | null | undefined;
+}>;
+
+
+export type MessageStatusSubscription = { messageStatusChanged: { conversationId: string, messageIds: Array<string> } };
+
+export type ConversationUpdatedSubscriptionVariables = Exact<{
+  conversationId?: string | null | undefined;
+}>;
+
+
+export type ConversationUpdatedSubscription = { conversationUpdated: { type: string, conversationId: string | null, messageId: string | null, leadId: string | null } };
+
+export type AttentionChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AttentionChangedSubscription = { attentionQueueChanged: { conversationId: string } };

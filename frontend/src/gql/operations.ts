@@ -1,0 +1,209 @@
+import { gql } from "urql";
+
+// Every GraphQL operation the dashboard runs. `npm run codegen` reads these and writes their
+// result and variable types to ./generated.ts.
+
+export const ViewerQuery = gql`
+  query Viewer {
+    me {
+      role
+      isPlatformAdmin
+      user { id name email }
+      organisation { id name slug timezone }
+    }
+  }
+`;
+
+export const ConversationListFields = gql`
+  fragment ConversationListFields on Conversation {
+    id
+    mode
+    stage
+    intentLevel
+    sentiment
+    needsAttention
+    attentionReason
+    lastMessageAt
+    lastMessagePreview
+    windowOpen
+    windowExpiresAt
+    lead { id name waId optedOut }
+    assignedTo { id name }
+    lastMessage { id direction author status }
+  }
+`;
+
+export const InboxQuery = gql`
+  query Inbox($first: Int!, $after: String, $filter: ConversationFilter) {
+    conversations(first: $first, after: $after, filter: $filter) {
+      edges { cursor node { ...ConversationListFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+  ${ConversationListFields}
+`;
+
+export const MessageFields = gql`
+  fragment MessageFields on Message {
+    id
+    conversationId
+    direction
+    author
+    type
+    text
+    status
+    createdAt
+    sentAt
+    deliveredAt
+    readAt
+    failedAt
+    errorCode
+    errorTitle
+    sentBy { id name }
+    trace { id }
+  }
+`;
+
+export const ConversationQuery = gql`
+  query Conversation($id: ID!, $first: Int!, $after: String) {
+    conversation(id: $id) {
+      ...ConversationListFields
+      humanSince
+      autoReleaseAt
+      closedAt
+      attentionRaisedAt
+      createdAt
+      lead { id name waId optedOut language tags }
+      messages(first: $first, after: $after) {
+        edges { cursor node { ...MessageFields } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+  ${ConversationListFields}
+  ${MessageFields}
+`;
+
+export const TraceQuery = gql`
+  query Trace($id: ID!) {
+    message(id: $id) {
+      id
+      text
+      trace {
+        id
+        status
+        provider
+        isOffline
+        startedAt
+        finishedAt
+        latencyMs
+        inputTokens
+        outputTokens
+        costUsd
+        decision
+        error
+        knowledgeUsed
+        steps {
+          stage
+          attempt
+          model
+          promptVersion
+          latencyMs
+          inputTokens
+          outputTokens
+          output
+          error
+          overrides
+        }
+      }
+    }
+  }
+`;
+
+export const MembersQuery = gql`
+  query Members {
+    users { id name email role isActive }
+  }
+`;
+
+const ActionResult = gql`
+  fragment ActionResult on ConversationActionResult {
+    __typename
+    ... on Conversation { ...ConversationListFields humanSince autoReleaseAt closedAt }
+    ... on UserError { message code }
+  }
+  ${ConversationListFields}
+`;
+
+export const TakeoverMutation = gql`
+  mutation Takeover($id: ID!) { takeover(conversationId: $id) { ...ActionResult } }
+  ${ActionResult}
+`;
+export const ReleaseMutation = gql`
+  mutation Release($id: ID!) { release(conversationId: $id) { ...ActionResult } }
+  ${ActionResult}
+`;
+export const AssignMutation = gql`
+  mutation Assign($id: ID!, $userId: ID) { assign(conversationId: $id, userId: $userId) { ...ActionResult } }
+  ${ActionResult}
+`;
+export const CloseMutation = gql`
+  mutation Close($id: ID!) { close(conversationId: $id) { ...ActionResult } }
+  ${ActionResult}
+`;
+export const ResolveAttentionMutation = gql`
+  mutation ResolveAttention($id: ID!) { resolveAttention(conversationId: $id) { ...ActionResult } }
+  ${ActionResult}
+`;
+
+export const SendMessageMutation = gql`
+  mutation SendMessage(
+    $conversationId: ID!
+    $text: String
+    $buttons: [ReplyButtonInput!]
+    $templateId: ID
+    $templateParameters: [String!]
+    $idempotencyKey: String
+  ) {
+    sendMessage(
+      conversationId: $conversationId
+      text: $text
+      buttons: $buttons
+      templateId: $templateId
+      templateParameters: $templateParameters
+      idempotencyKey: $idempotencyKey
+    ) {
+      __typename
+      ... on MessageQueued { verdict queued { ...MessageFields } }
+      ... on WindowClosed { message }
+      ... on OptedOut { message }
+      ... on ValidationProblem { message field }
+      ... on UserError { message code }
+    }
+  }
+  ${MessageFields}
+`;
+
+export const MessageCreatedSubscription = gql`
+  subscription MessageCreated($conversationId: ID) {
+    messageCreated(conversationId: $conversationId) { conversationId messageIds leadId }
+  }
+`;
+
+export const MessageStatusSubscription = gql`
+  subscription MessageStatus($conversationId: ID) {
+    messageStatusChanged(conversationId: $conversationId) { conversationId messageIds }
+  }
+`;
+
+export const ConversationUpdatedSubscription = gql`
+  subscription ConversationUpdated($conversationId: ID) {
+    conversationUpdated(conversationId: $conversationId) { type conversationId messageId leadId }
+  }
+`;
+
+export const AttentionSubscription = gql`
+  subscription AttentionChanged {
+    attentionQueueChanged { conversationId }
+  }
+`;
