@@ -202,4 +202,8 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Query.knowledgeDocument.id": "document_id",
     "Mutation.deleteKnowledgeDocument.id": "document_id",
     "Mutation.revokeInvitation.id": "invitation_id",
+    "Mutation.sendMedia.conversationId": "conversation_id",
+    "Mutation.sendList.conversationId": "conversation_id",
+    "Mutation.sendTemplate.conversationId": "conversation_id",
+    "Mutation.sendTemplate.templateId": "template_id",
 }
