@@ -22,14 +22,21 @@ from funnel.core.models.enums import (
     ScheduledActionKind,
     ScheduledActionStatus,
 )
-from funnel.core.turns.htl_pipeline import HtlPipeline
+from funnel.core.turns.contract import Turn, TurnResult
+from funnel.core.turns.htl_pipeline import HtlPipeline, to_context
 from tests.pipeline.scheduled_support import MovableClock, clocked_worker
 from tests.pipeline.support import World, epoch, scalar, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
 
-async def configure(world: World, *, steps: list[int], auto_release_minutes: int = 120) -> None:
+async def configure(
+    world: World,
+    *,
+    steps: list[int],
+    auto_release_minutes: int = 120,
+    hints: list[str | None] | None = None,
+) -> None:
     async with world.engine.begin() as c:
         await c.execute(
             sa.update(Organisation)
@@ -51,6 +58,7 @@ async def configure(world: World, *, steps: list[int], auto_release_minutes: int
                         sequence_id=sequence_id,
                         position=position,
                         delay_minutes=delay,
+                        message_hint=(hints or [None] * len(steps))[position - 1],
                     )
                 )
 
@@ -105,6 +113,39 @@ async def test_silence_brings_the_sequence_steps_on_time(world: World) -> None:
         conversation = (await c.execute(sa.select(Conversation))).one()
     assert conversation.followups_sent_24h == 1
     assert conversation.last_followup_at is not None
+
+
+class RecordingPipeline(HtlPipeline):
+    """The real pipeline, keeping each turn it was given."""
+
+    turns: list[Turn]
+
+    async def run_turn(self, turn: Turn) -> TurnResult:
+        self.turns.append(turn)
+        return await super().run_turn(turn)
+
+
+async def test_the_step_message_hint_reaches_the_follow_up_turn(world: World) -> None:
+    hint = "Remind them the site survey is free this month"
+    await configure(world, steps=[10], hints=[hint])
+    wa_id = "919855555555"
+    recording = RecordingPipeline(OfflineLlmClient(), settings=world.settings)
+    recording.turns = []
+    clock = MovableClock()
+    async with clocked_worker(world, recording, clock):
+        await world.publish(world.text(wa_id, "Hi, I'm looking at solar for my house", epoch()))
+        await wait_for(lambda: len(world.replies_to(wa_id)) == 1, what="the first reply")
+        await wait_for(
+            lambda: actions(world, ScheduledActionKind.FOLLOWUP), what="step 1 scheduled"
+        )
+        clock.advance(minutes=11)
+        await wait_for(lambda: len(world.replies_to(wa_id)) == 2, what="the follow-up")
+    customer_turn, followup_turn = recording.turns
+    assert customer_turn.followup_hint is None
+    assert followup_turn.trigger == "followup"
+    assert followup_turn.followup_hint == hint
+    # What Brain and Mouth are shown for this turn carries it.
+    assert to_context(followup_turn).followup_hint == hint
 
 
 async def test_a_customer_reply_cancels_the_pending_step(world: World) -> None:

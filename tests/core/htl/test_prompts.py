@@ -12,7 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from funnel.core.htl import render
-from funnel.core.htl.enums import Action, MessageAuthor
+from funnel.core.htl.context import build_turn_context
+from funnel.core.htl.enums import Action, MessageAuthor, TurnTrigger
 from funnel.core.htl.prompts import PromptError, PromptRegistry, default_registry, parse_prompt
 from funnel.core.htl.schemas import (
     BrainOutput,
@@ -272,3 +273,40 @@ def test_every_shipped_prompt_file_loads() -> None:
         "mouth.v1",
         "memory.v1",
     }
+
+
+def test_a_follow_up_hint_reaches_brain_and_mouth_on_follow_up_turns_only() -> None:
+    hint = "Remind them the site survey is free; no <customer_messages> tricks"
+    followup = turn(trigger=TurnTrigger.FOLLOWUP, new_messages=[]).model_copy(
+        update={"followup_hint": hint}
+    )
+    eyes = conservative_observation(followup)
+    brain = default_registry().render(
+        Stage.BRAIN, render.brain_values(followup, eyes, Retrieval.skipped())
+    )
+    assert "Remind them the site survey is free" in brain.prompt
+    # Fenced like any text not written by us: it cannot open one of our blocks.
+    assert "‹customer_messages›" in brain.prompt
+    plan = BrainOutput(
+        action=Action.RESPOND, new_stage=followup.state.stage, plan="nudge", confidence=0.8
+    )
+    mouth = default_registry().render(
+        Stage.MOUTH, render.mouth_values(followup, eyes, plan, Retrieval.skipped())
+    )
+    assert "Remind them the site survey is free" in mouth.prompt
+
+    # A customer turn never shows one, even if one was set.
+    customer = build_turn_context(
+        org=followup.org,
+        state=followup.state,
+        earlier_messages=[],
+        new_messages=[msg("hello")],
+        followup_hint=hint,
+    )
+    assert customer.followup_hint is None
+    assert (
+        "site survey is free"
+        not in render.brain_values(
+            customer, conservative_observation(customer), Retrieval.skipped()
+        )["trigger"]
+    )

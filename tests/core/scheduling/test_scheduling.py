@@ -27,11 +27,14 @@ from funnel.core.models import (
     Message,
     Organisation,
     Outbox,
+    PipelineRun,
     ScheduledAction,
 )
 from funnel.core.models.enums import (
     ConversationMode,
     MessageAuthor,
+    MessageDirection,
+    MessageStatus,
     MessageType,
     OutboxKind,
     ScheduledActionKind,
@@ -40,7 +43,12 @@ from funnel.core.models.enums import (
     TemplateStatus,
 )
 from funnel.core.scheduling.actions import claim_due_actions, schedule
-from funnel.core.scheduling.handlers import Outcome, complete_followup, prepare_action
+from funnel.core.scheduling.handlers import (
+    Outcome,
+    complete_followup,
+    prepare_action,
+    schedule_template_fallback,
+)
 from funnel.core.scheduling.handoff import start_handoff
 from funnel.core.sending.planner import SendVerdict
 from funnel.core.sending.service import send_human_message
@@ -268,6 +276,34 @@ async def test_inside_the_window_the_pipeline_writes_it_and_the_sequence_moves_o
     assert nxt.due_at == MORNING + dt.timedelta(minutes=180)
 
 
+async def test_a_follow_up_turn_is_given_the_step_hint_or_the_wait_reason(
+    db_session: AsyncSession,
+) -> None:
+    organisation, conversation, _ = await world(db_session)
+    seq = await sequence(db_session, organisation, [10])
+    await db_session.execute(
+        sa.update(FollowupStep)
+        .where(FollowupStep.sequence_id == seq.id)
+        .values(message_hint="Mention the free site survey")
+    )
+    step_action = await claimed_followup(
+        db_session, conversation, payload={"sequence_id": str(seq.id), "position": 1}
+    )
+    prepared = await prepare_action(db_session, organisation.id, step_action, MORNING)
+    assert prepared.run_turn
+    assert prepared.hint == "Mention the free site survey"
+
+    wait_action = await claimed_followup(
+        db_session,
+        conversation,
+        kind=ScheduledActionKind.WAIT_RESUME,
+        payload={"reason": "They asked to be messaged after lunch about the quote"},
+    )
+    prepared = await prepare_action(db_session, organisation.id, wait_action, MORNING)
+    assert prepared.run_turn
+    assert prepared.hint == "They asked to be messaged after lunch about the quote"
+
+
 async def test_a_silent_step_still_moves_the_sequence_on(db_session: AsyncSession) -> None:
     organisation, conversation, _ = await world(db_session)
     seq = await sequence(db_session, organisation, [10, 60])
@@ -438,6 +474,53 @@ async def test_template_fallback_sends_the_reengagement_template_or_flags_attent
         await db_session.execute(sa.select(Outbox).where(Outbox.conversation_id == conversation.id))
     ).scalar_one()
     assert outbox.kind is OutboxKind.TEMPLATE
+
+
+@pytest.mark.parametrize(
+    ("author", "action", "answered_a_message", "purpose"),
+    [
+        (MessageAuthor.BOT, "initiate_cta", True, TemplatePurpose.CTA),
+        (MessageAuthor.BOT, "handoff", True, TemplatePurpose.HANDOFF),
+        (MessageAuthor.BOT, "respond", False, TemplatePurpose.FOLLOWUP),
+        (MessageAuthor.BOT, "respond", True, TemplatePurpose.REENGAGEMENT),
+        (MessageAuthor.HUMAN, None, True, TemplatePurpose.REENGAGEMENT),
+    ],
+)
+async def test_the_template_fallback_purpose_fits_the_undelivered_message(
+    db_session: AsyncSession,
+    author: MessageAuthor,
+    action: str | None,
+    answered_a_message: bool,
+    purpose: TemplatePurpose,
+) -> None:
+    organisation, conversation, _ = await world(db_session, window_open=False)
+    inbound = await make_message(db_session, conversation)
+    run_id: uuid.UUID | None = None
+    if action is not None:
+        run = PipelineRun(
+            organisation_id=organisation.id,
+            conversation_id=conversation.id,
+            provider="offline",
+            trigger_message_ids=[inbound.id] if answered_a_message else [],
+            decision={"action": action},
+        )
+        db_session.add(run)
+        await db_session.flush()
+        run_id = run.id
+    undelivered = await make_message(
+        db_session,
+        conversation,
+        direction=MessageDirection.OUTBOUND,
+        author=author,
+        status=MessageStatus.FAILED,
+        wamid=None,
+        pipeline_run_id=run_id,
+    )
+    action_id = await schedule_template_fallback(
+        db_session, organisation.id, conversation.id, undelivered.id, now=MORNING
+    )
+    assert action_id is not None
+    assert (await row(db_session, action_id)).payload["purpose"] == purpose.value
 
 
 # --- a person's message through the planner -------------------------------------------------

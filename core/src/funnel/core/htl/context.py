@@ -75,6 +75,7 @@ def build_turn_context(
     trigger: TurnTrigger = TurnTrigger.CUSTOMER,
     now: datetime | None = None,
     history_budget_tokens: int = DEFAULT_HISTORY_BUDGET,
+    followup_hint: str | None = None,
 ) -> TurnContext:
     """A :class:`TurnContext` with the history cut to the budget."""
     history = select_recent_messages(
@@ -87,5 +88,8 @@ def build_turn_context(
         history=history,
         new_messages=list(new_messages),
         trigger=trigger,
+        followup_hint=(followup_hint or "").strip() or None
+        if trigger is TurnTrigger.FOLLOWUP
+        else None,
         now=now or datetime.now(UTC),
     )

@@ -127,6 +127,15 @@ def _organisation_values(ctx: TurnContext) -> dict[str, str]:
     }
 
 
+def _trigger(ctx: TurnContext) -> str:
+    if ctx.trigger is TurnTrigger.CUSTOMER:
+        return "the customer sent new messages"
+    text = "a scheduled follow-up is due; the customer has sent nothing new"
+    if ctx.followup_hint:
+        text += f". What this follow-up should be about: {neutralise(ctx.followup_hint)}"
+    return text
+
+
 def _state_values(ctx: TurnContext) -> dict[str, str]:
     tz = ctx.local_now.tzinfo
     assert tz is not None  # local_now is always aware
@@ -134,11 +143,7 @@ def _state_values(ctx: TurnContext) -> dict[str, str]:
     return {
         "local_time": ctx.local_now.strftime("%A %Y-%m-%d %H:%M") + f" ({ctx.org.timezone})",
         "window": format_window(ctx),
-        "trigger": (
-            "the customer sent new messages"
-            if ctx.trigger is TurnTrigger.CUSTOMER
-            else "a scheduled follow-up is due; the customer has sent nothing new"
-        ),
+        "trigger": _trigger(ctx),
         "stage": state.stage.value,
         "mode": state.mode.value,
         "intent_level": state.intent_level.value,

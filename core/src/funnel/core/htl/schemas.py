@@ -127,6 +127,9 @@ OptStr200 = Annotated[
 OptStr300 = Annotated[
     Annotated[str, Field(max_length=300)] | None, BeforeValidator(_optional_clipper(300))
 ]
+OptStr600 = Annotated[
+    Annotated[str, Field(max_length=600)] | None, BeforeValidator(_optional_clipper(600))
+]
 
 
 def _list_clipper(limit: int) -> Callable[[Any], Any]:
@@ -378,6 +381,9 @@ class TurnContext(_Input):
     #: The customer's new messages this turn: one, or a debounced burst. Empty on a follow-up.
     new_messages: list[ChatMessage] = Field(default_factory=list)
     trigger: TurnTrigger = TurnTrigger.CUSTOMER
+    #: On a follow-up turn, what this nudge should be about: the sequence step's
+    #: ``message_hint`` (written by the organisation), or the plan Brain gave when it chose to wait.
+    followup_hint: OptStr600 = None
     now: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property

@@ -28,6 +28,7 @@ from funnel.core.models import (
     Lead,
     Message,
     Organisation,
+    PipelineRun,
     ScheduledAction,
     Template,
 )
@@ -51,7 +52,7 @@ from funnel.core.scheduling.followups import (
     sequence_step,
 )
 from funnel.core.scheduling.handoff import idle_until, release_to_bot
-from funnel.core.sending.planner import TemplateCandidate, plan_send
+from funnel.core.sending.planner import TemplateCandidate, plan_send, purpose_for_action
 from funnel.core.sending.service import (
     load_templates,
     queue_plan,
@@ -78,6 +79,9 @@ class Prepared:
     kind: ScheduledActionKind | None = None
     conversation_id: uuid.UUID | None = None
     due_at: dt.datetime | None = None
+    #: For :attr:`run_turn`: what the nudge should be about (the step's ``message_hint``, or
+    #: the plan Brain gave when it chose to wait), passed to the pipeline.
+    hint: str | None = None
 
     @property
     def run_turn(self) -> bool:
@@ -158,6 +162,7 @@ async def prepare_action(
         kind=row.kind,
         conversation_id=row.conversation_id,
         due_at=prepared.due_at,
+        hint=prepared.hint,
     )
 
 
@@ -199,7 +204,11 @@ async def _prepare(
     if when > now:
         return Prepared(Outcome.POSTPONED, "quiet hours or follow-up cap", due_at=when)
     if window_open(conversation, now):
-        return Prepared(Outcome.RUN_TURN, "window open: the pipeline writes the nudge")
+        return Prepared(
+            Outcome.RUN_TURN,
+            "window open: the pipeline writes the nudge",
+            hint=await _hint_of(session, row),
+        )
     # Window closed: only an approved template may go.
     templates: list[TemplateCandidate] = []
     step_template = (row.payload or {}).get("template_id")
@@ -307,6 +316,14 @@ async def _template_fallback(
     return Prepared(Outcome.DONE, "template queued" if plan.sendable else plan.detail)
 
 
+async def _hint_of(session: AsyncSession, row: ScheduledAction) -> str | None:
+    if row.kind is ScheduledActionKind.FOLLOWUP:
+        step = await _step_of(session, row)
+        return step.message_hint if step is not None else None
+    reason = (row.payload or {}).get("reason")
+    return reason if isinstance(reason, str) else None
+
+
 async def _step_of(session: AsyncSession, row: ScheduledAction) -> Step | None:
     payload = row.payload or {}
     sequence_id = payload.get("sequence_id")
@@ -385,7 +402,8 @@ async def schedule_template_fallback(
     now: dt.datetime,
 ) -> uuid.UUID | None:
     """A send failed with 131047 (window closed): queue the template path on the conversation's
-    key, once per failed message."""
+    key, once per failed message, with the purpose that fits what the message was for."""
+    purpose = await undelivered_purpose(session, organisation_id, message_id)
     return await schedule(
         session,
         organisation_id=organisation_id,
@@ -395,6 +413,42 @@ async def schedule_template_fallback(
         idempotency_key=f"template_fallback:{message_id or conversation_id}",
         payload={
             "message_id": str(message_id) if message_id else None,
-            "purpose": TemplatePurpose.REENGAGEMENT.value,
+            "purpose": purpose.value,
         },
+    )
+
+
+async def undelivered_purpose(
+    session: AsyncSession, organisation_id: uuid.UUID, message_id: uuid.UUID | None
+) -> TemplatePurpose:
+    """The template purpose standing in for an undelivered message: the bot's by the turn's
+    action (a CTA offer → cta, a handoff notice → handoff, a follow-up turn's nudge → followup);
+    a person's message, or one whose turn is unknown → reengagement."""
+    if message_id is None:
+        return TemplatePurpose.REENGAGEMENT
+    found = (
+        await session.execute(
+            sa.select(PipelineRun.decision, PipelineRun.trigger_message_ids)
+            .join(
+                Message,
+                sa.and_(
+                    Message.organisation_id == PipelineRun.organisation_id,
+                    Message.pipeline_run_id == PipelineRun.id,
+                ),
+            )
+            .where(
+                Message.organisation_id == organisation_id,
+                Message.id == message_id,
+                Message.author == MessageAuthor.BOT,
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        return TemplatePurpose.REENGAGEMENT
+    decision: dict[str, object] = found.decision or {}
+    trigger_message_ids = found.trigger_message_ids
+    action = decision.get("action")
+    # A follow-up turn answers no customer message.
+    return purpose_for_action(
+        action if isinstance(action, str) else None, followup=not trigger_message_ids
     )

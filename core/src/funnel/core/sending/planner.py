@@ -127,6 +127,18 @@ class SendPlan:
         return self.verdict is not SendVerdict.BLOCKED
 
 
+def purpose_for_action(action: str | None, *, followup: bool) -> TemplatePurpose:
+    """The template purpose that stands in for a free-form bot message of ``action`` (the
+    pipeline's action value) when the window is closed: a CTA offer → ``cta``, a handoff notice →
+    ``handoff``, anything else → ``followup`` on a follow-up turn, ``reengagement`` otherwise.
+    The policy stage maps a window closed up front the same way."""
+    if action == "initiate_cta":
+        return TemplatePurpose.CTA
+    if action == "handoff":
+        return TemplatePurpose.HANDOFF
+    return TemplatePurpose.FOLLOWUP if followup else TemplatePurpose.REENGAGEMENT
+
+
 def _primary(language: str | None) -> str:
     return (language or "").replace("-", "_").split("_")[0].lower()
 

@@ -120,6 +120,8 @@ class Turn:
     trigger: str = "message"
     #: The organisation's approved templates with a purpose (what a closed window allows).
     templates: tuple[TemplateCandidate, ...] = ()
+    #: On a follow-up turn: the sequence step's ``message_hint``, or a wait's reason.
+    followup_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

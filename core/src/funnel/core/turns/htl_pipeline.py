@@ -51,6 +51,7 @@ from funnel.core.models.enums import (
     Sentiment,
     TemplatePurpose,
 )
+from funnel.core.sending.planner import purpose_for_action
 from funnel.core.settings import Settings
 from funnel.core.turns.contract import (
     ConversationUpdate,
@@ -186,6 +187,7 @@ def to_context(turn: Turn, history_budget_tokens: int | None = None) -> TurnCont
             for c in turn.ctas
         ],
         trigger=TurnTrigger.FOLLOWUP if turn.trigger != "message" else TurnTrigger.CUSTOMER,
+        followup_hint=turn.followup_hint,
         now=turn.now,
         **extra,
     )
@@ -198,13 +200,7 @@ def _message_part(body: dict[str, Any]) -> dict[str, Any]:
 def _fallback_purpose(action: Action, turn: Turn) -> TemplatePurpose:
     """The template a free-form reply turns into if the window closed after Brain decided (a
     131047 arrived meanwhile); the same mapping the policy uses for a window closed up front."""
-    if action is Action.INITIATE_CTA:
-        return TemplatePurpose.CTA
-    if action is Action.HANDOFF:
-        return TemplatePurpose.HANDOFF
-    if turn.trigger != "message":
-        return TemplatePurpose.FOLLOWUP
-    return TemplatePurpose.REENGAGEMENT
+    return purpose_for_action(action.value, followup=turn.trigger != "message")
 
 
 def to_result(turn: Turn, outcome: TurnOutcome, *, provider: str, is_offline: bool) -> TurnResult:

@@ -77,6 +77,7 @@ async def load_turn(
     now: dt.datetime,
     correlation_id: str,
     trigger: str = "message",
+    followup_hint: str | None = None,
 ) -> Turn:
     organisation = (
         await session.execute(sa.select(Organisation).where(Organisation.id == organisation_id))
@@ -182,6 +183,7 @@ async def load_turn(
         correlation_id=correlation_id,
         trigger=trigger,
         templates=tuple(templates),
+        followup_hint=followup_hint,
     )
 
 

@@ -177,7 +177,9 @@ class ScheduledActions:
             self.outbox_ready.set()
         if not prepared.run_turn or prepared.conversation_id is None:
             return prepared.outcome
-        await self._followup_turn(organisation_id, prepared.conversation_id, action_id, now)
+        await self._followup_turn(
+            organisation_id, prepared.conversation_id, action_id, now, hint=prepared.hint
+        )
         return Outcome.DONE
 
     async def _followup_turn(
@@ -186,6 +188,8 @@ class ScheduledActions:
         conversation_id: uuid.UUID,
         action_id: uuid.UUID,
         now: dt.datetime,
+        *,
+        hint: str | None = None,
     ) -> None:
         started = utcnow()
         async with self.res.sessions() as session, session.begin():
@@ -198,6 +202,7 @@ class ScheduledActions:
                 now=now,
                 correlation_id=f"scheduled:{action_id}",
                 trigger="followup",
+                followup_hint=hint,
             )
         t0 = time.perf_counter()
         try:
