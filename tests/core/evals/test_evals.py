@@ -189,3 +189,17 @@ def test_funnel_eval_exits_non_zero_when_a_required_scenario_fails(tmp_path: Pat
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 1
     assert "FAIL" in result.output
+
+
+def test_pyyaml_ships_with_funnel_core_where_the_eval_runs() -> None:
+    """`funnel eval` reads YAML; it must not rely on a development-only dependency. It runs with
+    the db and llm extras (the worker and API images), so the llm extra carries PyYAML."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[3]
+    core = tomllib.loads((root / "core" / "pyproject.toml").read_text(encoding="utf-8"))
+    llm = core["project"]["optional-dependencies"]["llm"]
+    assert any(requirement.lower().startswith("pyyaml") for requirement in llm)
+    for image in ("pipeline", "api"):
+        member = tomllib.loads((root / image / "pyproject.toml").read_text(encoding="utf-8"))
+        assert "funnel-core[db,llm]" in member["project"]["dependencies"]

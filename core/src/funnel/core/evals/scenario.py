@@ -143,8 +143,8 @@ def load_suite(directory: Path) -> list[Scenario]:
     """Every ``*.yaml`` / ``*.yml`` under ``directory``, sorted by file name."""
     try:
         import yaml
-    except ImportError as exc:  # pragma: no cover - the workspace installs it
-        raise ScenarioFileError("funnel eval needs PyYAML (pip install pyyaml)") from exc
+    except ImportError as exc:  # pragma: no cover - funnel-core[llm] installs it
+        raise ScenarioFileError("funnel eval needs PyYAML: install funnel-core[db,llm]") from exc
     if not directory.is_dir():
         raise ScenarioFileError(f"{directory} is not a directory")
     scenarios: list[Scenario] = []
