@@ -13,6 +13,7 @@ from funnel.api.permissions import Access, Level
 from funnel.core.errors import NotFound
 from funnel.core.llm.factory import build_llm_client
 from funnel.core.organisations.dry_run import DryRunRequest, DryRunResult, dry_run
+from funnel.core.organisations.simulator import SimulateRequest, SimulateResult, simulate_inbound
 from funnel.core.settings import Environment
 from funnel.core.telemetry import correlation_id, new_correlation_id
 from funnel.core.turns.htl_pipeline import HtlPipeline
@@ -24,6 +25,9 @@ IN_PRODUCTION = False
 
 PERMISSIONS: dict[str, Access] = {
     "POST /debug/dry-run": Access(Level.ADMIN, note="404 in production; nothing persisted"),
+    "POST /debug/simulate": Access(
+        Level.ADMIN, note="local environments only: a signed webhook on the sandbox channel"
+    ),
 }
 
 
@@ -45,4 +49,18 @@ async def dry_run_pipeline(
         pipeline,
         body,
         correlation_id=correlation_id() or new_correlation_id(),
+    )
+
+
+@router.post(
+    "/simulate",
+    status_code=202,
+    responses=error_responses(401, 403, 404, 409, 422, 502),
+    summary="Send a message as a simulated customer on the sandbox channel (local only)",
+)
+async def simulate_customer_message(
+    body: SimulateRequest, session: SessionDep, _: AdminDep, resources: ResourcesDep
+) -> SimulateResult:
+    return await simulate_inbound(
+        session, resources.settings, resources.secret_box, resources.http, body
     )
