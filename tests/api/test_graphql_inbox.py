@@ -201,8 +201,8 @@ async def test_inbox_page_costs_a_fixed_number_of_queries(
     large, large_rows = await _inbox_cost(client, api_app, tenant, 50)
     assert (small_rows, large_rows) == (10, 50)
     assert small == large
-    # Authentication, the page, one batch of leads, one batch of last messages.
-    assert large == 4, large
+    # Authentication, then the page with its leads and last messages in one statement.
+    assert large == 2, large
 
 
 CONVERSATION = """

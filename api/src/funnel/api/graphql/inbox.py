@@ -1,10 +1,11 @@
 """The inbox: conversations with their lead and last message, one conversation's messages with
 each bot message's pipeline trace, and the live events the inbox listens to.
 
-Every list is a Relay-style connection capped at :data:`MAX_PAGE` items, and every relation goes
-through a DataLoader, so a page costs the same number of SQL statements whatever its size: the
-page itself, then one batch per relation the query selects (leads, last messages, messages of
-the page's conversations, runs, steps, assignees).
+Every list is a Relay-style connection capped at :data:`MAX_PAGE` items, so a page costs the same
+number of SQL statements whatever its size. The inbox page brings its conversations' leads and
+last messages in its own statement when the query selects them; every other relation goes
+through a DataLoader, one batch per relation the query selects (messages of the page's
+conversations, runs, steps, assignees).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
+from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -586,16 +588,117 @@ class ConversationFilter:
     search: str | None = None
 
 
+#: The columns each GraphQL type reads, selected as plain rows: the inbox builds no ORM objects.
+CONVERSATION_COLUMNS = (
+    "id",
+    "mode",
+    "stage",
+    "intent_level",
+    "sentiment",
+    "needs_attention",
+    "attention_reason",
+    "attention_raised_at",
+    "last_message_at",
+    "last_message_preview",
+    "window_expires_at",
+    "human_since",
+    "auto_release_at",
+    "closed_at",
+    "created_at",
+    "channel_id",
+    "lead_id",
+    "assigned_user_id",
+)
+LEAD_COLUMNS = (
+    "id",
+    "name",
+    "wa_id",
+    "email",
+    "company",
+    "language",
+    "tags",
+    "stage",
+    "intent_level",
+    "sentiment",
+    "opted_out",
+    "opted_out_at",
+    "last_inbound_at",
+    "created_at",
+)
+MESSAGE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "direction",
+    "author",
+    "type",
+    "text",
+    "status",
+    "created_at",
+    "whatsapp_timestamp",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
+    "error_code",
+    "error_title",
+    "pipeline_run_id",
+    "author_user_id",
+)
+
+
+#: The statement's parts that do not change between requests, built once: an alias or a
+#: LATERAL subquery built per request would copy its table's columns every time.
+_LEAD = aliased(LeadModel, name="lead")
+_CONVERSATION_SELECT = tuple(getattr(ConversationModel, name) for name in CONVERSATION_COLUMNS)
+_LEAD_SELECT = tuple(getattr(_LEAD, name).label(f"l_{name}") for name in LEAD_COLUMNS)
+_LEAD_JOIN = sa.and_(
+    _LEAD.organisation_id == ConversationModel.organisation_id,
+    _LEAD.id == ConversationModel.lead_id,
+)
+_LAST_MESSAGE = (
+    sa.select(*(getattr(MessageModel, name).label(f"m_{name}") for name in MESSAGE_COLUMNS))
+    .where(
+        MessageModel.organisation_id == ConversationModel.organisation_id,
+        MessageModel.conversation_id == ConversationModel.id,
+    )
+    .order_by(MessageModel.created_at.desc(), MessageModel.id.desc())
+    .limit(1)
+    .lateral("last_message")
+)
+_LAST_MESSAGE_SELECT = tuple(_LAST_MESSAGE.c)
+
+
 def _inbox_statement(
     organisation_id: uuid.UUID,
     filter: ConversationFilter | None,
     after: tuple[dt.datetime | None, uuid.UUID] | None,
     limit: int,
-) -> sa.Select[ConversationModel]:
+    *,
+    with_lead: bool,
+    with_last_message: bool,
+) -> sa.Select[Any]:
     """The inbox page: newest activity first (conversations with no message yet last), keyset
-    paginated on ``(last_message_at, id)`` so concurrent inserts neither repeat nor skip rows."""
+    paginated on ``(last_message_at, id)`` so concurrent inserts neither repeat nor skip rows.
+
+    With the page, in the same statement when the query selects them: each conversation's lead
+    (on the tenant's ``(organisation_id, id)`` key) and its newest message (a LATERAL top-1 on
+    ``messages (organisation_id, conversation_id, created_at)``, whose cost does not grow with
+    the conversation's length). The plan walks ``conversations (organisation_id,
+    last_message_at DESC NULLS LAST)`` in order through two nested loops and stops at
+    ``limit`` rows: one round trip for the whole page.
+    """
     c = ConversationModel
-    statement = sa.select(c).where(c.organisation_id == organisation_id)
+    columns: list[Any] = list(_CONVERSATION_SELECT)
+    if with_lead:
+        columns += _LEAD_SELECT
+    if with_last_message:
+        columns += _LAST_MESSAGE_SELECT
+    source: Any = c
+    if with_lead:
+        source = sa.outerjoin(source, _LEAD, _LEAD_JOIN)
+    if with_last_message:
+        source = sa.outerjoin(source, _LAST_MESSAGE, sa.true())
+    statement = sa.select(*columns).select_from(source).where(c.organisation_id == organisation_id)
     if filter is not None:
         if filter.mode is not None:
             statement = statement.where(c.mode == filter.mode)
@@ -635,6 +738,14 @@ def _inbox_statement(
     return statement.order_by(c.last_message_at.desc().nulls_last(), c.id.desc()).limit(limit)
 
 
+def _record(row: Sequence[Any], start: int, names: Sequence[str]) -> SimpleNamespace | None:
+    """``names`` read from ``row`` at ``start``: a joined row, or ``None`` when the outer join
+    found none (its id is NULL)."""
+    if row[start] is None:
+        return None
+    return SimpleNamespace(**dict(zip(names, row[start : start + len(names)], strict=True)))
+
+
 def _selects(selections: Sequence[Any], name: str) -> bool:
     """Whether ``name`` is selected anywhere below, through fragments too."""
     for selection in selections:
@@ -643,28 +754,6 @@ def _selects(selections: Sequence[Any], name: str) -> bool:
         if _selects(getattr(selection, "selections", None) or (), name):
             return True
     return False
-
-
-async def _prefetch(info: Info, nodes: list[Conversation]) -> None:
-    """Load the page's leads and last messages, if selected, before the nodes resolve.
-
-    The same DataLoaders and the same two statements as resolving them lazily, but the nodes'
-    fields then resolve synchronously: with 50 nodes that saves graphql-core a hundred
-    awaitables and their gathering, which is most of the page's Python time.
-    """
-    if not nodes:
-        return
-    selections = info.selected_fields
-    if _selects(selections, "lead"):
-        leads = await info.context.loader(lead_by_id).load_many([n.lead_id for n in nodes])
-        for node, lead in zip(nodes, leads, strict=True):
-            node.prefetched_lead = lead
-    if _selects(selections, "lastMessage"):
-        messages = await info.context.loader(last_message_by_conversation).load_many(
-            [uuid.UUID(str(n.id)) for n in nodes]
-        )
-        for node, message in zip(nodes, messages, strict=True):
-            node.prefetched_last_message = message
 
 
 # ------------------------------------------------------------------------------------ roots
@@ -685,19 +774,33 @@ class Query:
     ) -> ConversationConnection:
         size = page_size(first)
         session = info.context.session
+        selections = info.selected_fields
+        with_lead = _selects(selections, "lead")
+        with_last_message = _selects(selections, "lastMessage")
         statement = _inbox_statement(
             current_organisation_id(session),
             filter,
             decode_cursor(after) if after else None,
             size + 1,
+            with_lead=with_lead,
+            with_last_message=with_last_message,
         )
-        rows = list(await session.scalars(statement))
-        nodes = [Conversation.from_model(row) for row in rows[:size]]
-        await _prefetch(info, nodes)
-        edges = [
-            ConversationEdge(cursor=encode_cursor(row.last_message_at, row.id), node=node)
-            for row, node in zip(rows, nodes, strict=False)
-        ]
+        rows = list(await session.execute(statement))
+        lead_at = len(CONVERSATION_COLUMNS)
+        message_at = lead_at + (len(LEAD_COLUMNS) if with_lead else 0)
+        edges = []
+        for row in rows[:size]:
+            conversation = _record(row, 0, CONVERSATION_COLUMNS)
+            node = Conversation.from_model(cast(ConversationModel, conversation))
+            # The page's relations came with it: the nodes resolve them synchronously, with
+            # neither a DataLoader round trip nor a hundred awaitables for graphql-core.
+            if with_lead:
+                node.prefetched_lead = _record(row, lead_at, LEAD_COLUMNS)
+            if with_last_message:
+                node.prefetched_last_message = _record(row, message_at, MESSAGE_COLUMNS)
+            edges.append(
+                ConversationEdge(cursor=encode_cursor(node.last_message_at, row.id), node=node)
+            )
         return ConversationConnection(
             edges=edges,
             page_info=PageInfo(
