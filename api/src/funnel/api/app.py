@@ -55,13 +55,15 @@ def create_app(
         db_engine = engine or create_engine(settings.database, application_name="funnel-api")
         hub = EventHub(settings.database.url.get_secret_value())
         http = httpx.AsyncClient(timeout=settings.whatsapp.request_timeout_s)
+        sessions = session_factory(db_engine)
         app.state.resources = Resources(
             settings=settings,
             engine=db_engine,
-            sessionmaker=session_factory(db_engine),
+            sessionmaker=sessions,
             http=http,
             secret_box=SecretBox.from_settings(settings.auth),
-            throttle=LoginThrottle(throttle_policy),
+            # Counters in the database, shared with every other replica.
+            throttle=LoginThrottle(sessions, throttle_policy),
             events=hub,
         )
         await hub.start()
