@@ -133,3 +133,48 @@ def test_dotenv_file_is_read_for_local_runs(tmp_path: object) -> None:
 
     Path(".env").write_text("FUNNEL_KAFKA__INBOUND_TOPIC=from-dotenv\n")
     assert Settings().kafka.inbound_topic == "from-dotenv"
+
+
+def test_the_grounding_threshold_follows_the_embedding_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offline = Settings()
+    assert offline.embedding_provider is LlmProvider.OFFLINE
+    assert offline.grounding_threshold == 0.50
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-key")
+    gemini = Settings()
+    assert gemini.embedding_provider is LlmProvider.GEMINI
+    assert gemini.grounding_threshold == 0.65
+    # Embeddings may be configured apart from the LLM: the threshold is the embedder's.
+    monkeypatch.setenv("FUNNEL_EMBEDDINGS__PROVIDER", "offline")
+    assert Settings().grounding_threshold == 0.50
+
+
+def test_grounding_thresholds_can_be_set_per_provider_or_overridden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-key")
+    monkeypatch.setenv("FUNNEL_EMBEDDINGS__GROUNDING_THRESHOLDS", '{"gemini": 0.72}')
+    settings = Settings()
+    assert settings.grounding_threshold == 0.72
+    # A partial mapping keeps the other providers' defaults.
+    assert settings.embeddings.threshold_for(LlmProvider.OFFLINE) == 0.50
+    monkeypatch.setenv("FUNNEL_EMBEDDINGS__GROUNDING_THRESHOLD", "0.6")
+    assert Settings().grounding_threshold == 0.6
+    monkeypatch.setenv("FUNNEL_EMBEDDINGS__GROUNDING_THRESHOLDS", '{"gemini": 1.5}')
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        Settings()
+
+
+def test_the_worker_retriever_uses_the_embedders_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from funnel.core.knowledge.search import KnowledgeRetriever
+    from funnel.core.turns.factory import knowledge_retriever
+
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-key")
+    # Never connected: building the retriever only creates its (lazy) pool.
+    monkeypatch.setenv("FUNNEL_DATABASE__URL", "postgresql+asyncpg://u@127.0.0.1:1/none")
+    retriever = knowledge_retriever(Settings())
+    assert isinstance(retriever, KnowledgeRetriever)
+    assert retriever.threshold == 0.65

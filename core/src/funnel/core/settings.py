@@ -168,11 +168,38 @@ class LlmSettings(BaseModel):
         return LlmProvider.GEMINI if self.api_key.get_secret_value() else LlmProvider.OFFLINE
 
 
+def _default_grounding_thresholds() -> dict[LlmProvider, float]:
+    # docs/knowledge.md: offline measured on the labelled set; gemini provisional, set higher
+    # because its cosine similarities run higher, until its own sweep replaces it.
+    return {LlmProvider.OFFLINE: 0.50, LlmProvider.GEMINI: 0.65}
+
+
 class EmbeddingsSettings(BaseModel):
+    #: ``None`` follows the LLM (Gemini with an API key, offline without).
     provider: LlmProvider | None = None
     model: str = "gemini-embedding-001"
     dimensions: int = Field(default=768, ge=1, le=4096)
     batch_size: int = Field(default=64, ge=1, le=250)
+    #: Retrieval score (0..1) a knowledge hit needs before the bot may state facts from it, per
+    #: embedding provider: scores depend on the embedder's similarity scale (docs/knowledge.md).
+    grounding_thresholds: dict[LlmProvider, float] = Field(
+        default_factory=_default_grounding_thresholds
+    )
+    #: When set, used whatever the provider (a value from your own sweep).
+    grounding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("grounding_thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[LlmProvider, float]) -> dict[LlmProvider, float]:
+        if any(not 0.0 <= v <= 1.0 for v in value.values()):
+            raise ValueError("grounding thresholds are between 0 and 1")
+        # A partial mapping from the environment keeps the defaults for the other providers.
+        return {**_default_grounding_thresholds(), **value}
+
+    def threshold_for(self, provider: LlmProvider) -> float:
+        if self.grounding_threshold is not None:
+            return self.grounding_threshold
+        return self.grounding_thresholds[provider]
 
 
 class AuthSettings(BaseModel):
@@ -268,6 +295,16 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
+
+    @property
+    def embedding_provider(self) -> LlmProvider:
+        """The embedder in use: ``embeddings.provider``, or the LLM's when unset."""
+        return self.embeddings.provider or self.llm.effective_provider
+
+    @property
+    def grounding_threshold(self) -> float:
+        """The grounding threshold for the embedder in use."""
+        return self.embeddings.threshold_for(self.embedding_provider)
 
     @model_validator(mode="before")
     @classmethod

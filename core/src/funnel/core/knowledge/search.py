@@ -40,8 +40,9 @@ RRF_K = 60
 _RRF_MAX = 2 / (RRF_K + 1)
 DEFAULT_TOP_K = 5
 #: The grounding threshold on ``score``, tuned on the labelled set with the offline hashing
-#: embedder (``docs/knowledge.md``: the sweep and why this value). Gemini's cosine
-#: similarities run higher; re-run ``bench/retrieval_eval.py`` with a key before relying on it.
+#: embedder (``docs/knowledge.md``: the sweep and why this value). It is the default for a
+#: retriever built without one; the worker passes the threshold for the embedder it uses
+#: (``EmbeddingsSettings.grounding_thresholds``, ``Settings.grounding_threshold``).
 DEFAULT_CONFIDENCE_THRESHOLD = 0.5
 #: Share of the score from cosine similarity; the rest from the fused rank.
 COSINE_WEIGHT = 0.6

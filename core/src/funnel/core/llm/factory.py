@@ -42,7 +42,7 @@ def build_embedder(settings: Settings) -> Embedder:
     the hashing embedder keeps ``embeddings.dimensions`` so its vectors fit the same column;
     its model name differs, which is what keeps the two kinds of vector apart.
     """
-    provider = settings.embeddings.provider or settings.llm.effective_provider
+    provider = settings.embedding_provider
     if provider is LlmProvider.GEMINI:
         _require_key(settings.llm, "embeddings")
         from funnel.core.llm.embeddings import GeminiEmbedder

@@ -22,7 +22,10 @@ def knowledge_retriever(settings: Settings) -> Retriever:
     from funnel.core.knowledge.search import KnowledgeRetriever
 
     engine = create_engine(settings.database, application_name="funnel-worker-rag")
-    return KnowledgeRetriever(session_factory(engine), build_embedder(settings))
+    # The threshold belongs to the embedder: each one's scores run on its own scale.
+    return KnowledgeRetriever(
+        session_factory(engine), build_embedder(settings), threshold=settings.grounding_threshold
+    )
 
 
 def build_pipeline(settings: Settings, retriever: Retriever | None = None) -> Pipeline:
