@@ -70,6 +70,8 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 20_000
 IMPORT_COLUMNS = frozenset({"wa_id", "name", "email", "company", "language", "tags"})
 _email: TypeAdapter[str] = TypeAdapter(Email)
+#: The list's columns: exactly the fields of :class:`LeadRead`.
+_READ_COLUMNS = tuple(getattr(Lead, name) for name in LeadRead.model_fields)
 
 
 def leads(session: AsyncSession) -> LeadRepository:
@@ -91,12 +93,16 @@ async def list_leads(
 ) -> LeadPage:
     limit = max(1, min(limit, PAGE_MAX))
     after = Cursor.decode(cursor) if cursor else None
-    rows = list((await session.execute(leads(session).page(filters, after, limit))).scalars())
+    # Plain rows of the response's columns: no ORM objects to build, track and read back.
+    statement = leads(session).page(filters, after, limit).with_only_columns(*_READ_COLUMNS)
+    rows = (await session.execute(statement)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = Cursor(rows[-1].created_at, rows[-1].id).encode()
-    return LeadPage(items=[LeadRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return LeadPage(
+        items=[LeadRead.model_validate(r._asdict()) for r in rows], next_cursor=next_cursor
+    )
 
 
 async def get_lead(session: AsyncSession, lead_id: uuid.UUID) -> LeadRead:
