@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
 
+from funnel.core.models import AuditLog
 from tests.api.conftest import Tenant
 from tests.api.test_graphql_inbox import gql
 
@@ -26,9 +29,20 @@ BOOK = {
 }
 
 
-async def test_cta_lifecycle(client: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_cta_lifecycle(client: httpx.AsyncClient, api_app: FastAPI, tenant: Tenant) -> None:
     created = (await gql(client, tenant, CREATE, input=BOOK))["data"]["createCta"]
     assert created["__typename"] == "Cta", created
+    # Audited as REST audits: who, from where.
+    async with api_app.state.resources.sessionmaker() as session:
+        entry = (
+            await session.execute(
+                sa.select(AuditLog).where(
+                    AuditLog.action == "cta.created", AuditLog.entity_id == created["id"]
+                )
+            )
+        ).scalar_one()
+    assert entry.actor_user_id == tenant.owner.user_id
+    assert str(entry.ip) == "203.0.113.7"
     assert created["payload"] == {"calendar": "sales"}
     assert created["isActive"] is True
     duplicate = (await gql(client, tenant, CREATE, input=BOOK))["data"]["createCta"]

@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from strawberry.permission import BasePermission
 
+from funnel.api.deps import client_ip
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.permissions import HasRole
 from funnel.core.audit.writer import Actor
@@ -19,13 +20,15 @@ ADMIN: list[type[BasePermission]] = [HasRole.at_least(MembershipRole.ADMIN)]
 
 
 def actor(info: Info) -> Actor:
-    """The caller, for audit rows (as REST's ``ActorDep``)."""
+    """The caller, for audit rows (as REST's ``ActorDep``, address included)."""
     principal = info.context.require_principal()
+    request = getattr(info.context, "request", None)
     return Actor(
         organisation_id=principal.organisation_id,
         kind=ActorKind.USER if principal.user is not None else ActorKind.API_KEY,
         user_id=principal.user.id if principal.user is not None else None,
         api_key_id=principal.api_key_id,
+        ip=client_ip(request) if request is not None else None,
         correlation_id=correlation_id(),
     )
 
