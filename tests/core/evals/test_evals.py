@@ -167,6 +167,41 @@ async def test_the_gemini_path_runs_the_same_scenario(fake_gemini: FakeGemini) -
     assert {r.model for r in fake_gemini.requests} == {"eval-eyes", "eval-brain", "eval-mouth"}
 
 
+async def test_a_follow_up_turns_hint_reaches_the_model(fake_gemini: FakeGemini) -> None:
+    llm = LlmSettings(
+        api_key=SecretStr(FAKE_API_KEY),
+        base_url=fake_gemini.base_url,
+        timeout_s=5.0,
+        max_retries=0,
+        eyes_model="eval-eyes",
+        brain_model="eval-brain",
+        mouth_model="eval-mouth",
+    )
+    scenario = Scenario.model_validate(
+        {
+            "name": "nudge with a hint",
+            "knowledge": [{"title": "Pricing", "text": "The 3 kW system costs Rs 1,80,000."}],
+            "turns": [
+                {"customer": "How much is the 3 kW system?"},
+                {
+                    "followup": True,
+                    "hint": "Mention that the site survey is free this month",
+                    "advance_minutes": 180,
+                },
+            ],
+        }
+    )
+    client = GeminiClient(llm)
+    try:
+        await run_suite([scenario], client, Settings(llm=llm))
+    finally:
+        await client.aclose()
+    with_hint = {
+        r.model for r in fake_gemini.requests if "site survey is free this month" in r.prompt_text
+    }
+    assert {"eval-brain", "eval-mouth"} <= with_hint
+
+
 def test_funnel_eval_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     result = CliRunner().invoke(

@@ -404,6 +404,7 @@ class ScenarioRunner:
             correlation_id=f"eval:{scenario.name}",
             trigger="followup" if spec.followup and not new else "message",
             templates=templates,
+            followup_hint=spec.hint if spec.followup and not new else None,
         )
 
     def _plan(

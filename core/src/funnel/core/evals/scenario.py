@@ -101,6 +101,8 @@ class TurnSpec(_Model):
     button: str | None = None
     #: A scheduled follow-up turn after the customer's silence (no customer message).
     followup: bool = False
+    #: On a follow-up turn: what the nudge should be about (a sequence step's ``message_hint``).
+    hint: str | None = None
     #: Time that passes before this turn.
     advance_minutes: Annotated[int, Field(ge=0)] = 1
     #: A person takes over (``human``) or releases (``bot``) before this turn.
