@@ -22,7 +22,10 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -194,6 +197,7 @@ async def run_phase(
     in_flight: int,
     workdir: Path,
     label: str,
+    profile: bool = False,
 ) -> dict[str, Any]:
     name = f"bench_{label}_{uuid.uuid4().hex[:6]}"
     url = await create_database(admin_url, name, template=template)
@@ -243,6 +247,27 @@ async def run_phase(
     total = conversations * messages
     engine = create_engine(DatabaseSettings(url=SecretStr(url)))
     worker.start()
+    profiler = None
+    if profile:
+        assert worker.pid is not None
+        py_spy = shutil.which("py-spy")
+        if py_spy is None:
+            raise SystemExit("--profile needs py-spy on PATH (pip install py-spy)")
+        profiler = subprocess.Popen(  # noqa: ASYNC220 - started once, before the measurement
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(worker.pid),
+                "--format",
+                "raw",
+                "--output",
+                str(workdir / f"profile-{label}.txt"),
+                "--idle",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     started = time.monotonic()
     done_at: list[tuple[float, int, int]] = []
     try:
@@ -272,6 +297,10 @@ async def run_phase(
         assert worker.pid is not None
         peak = peak_rss_mb(worker.pid)
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
+            print(f"profile: {workdir / f'profile-{label}.txt'}")
         worker.stop(grace_s=20)
     # Sustained rate: the middle of the run, past start-up and before the tail.
     low, high = total * 0.1, total * 0.9
@@ -300,11 +329,11 @@ async def run_phase(
         ).all()
     await engine.dispose()
     in_order = True
-    last: dict[Any, dt.datetime] = {}
+    latest: dict[Any, dt.datetime] = {}
     for conversation_id, ts, _ in rows:
-        if conversation_id in last and ts < last[conversation_id]:
+        if conversation_id in latest and ts < latest[conversation_id]:
             in_order = False
-        last[conversation_id] = ts
+        latest[conversation_id] = ts
     overheads.sort()
     return {
         "label": label,
@@ -329,6 +358,16 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--llm-s", type=float, default=1.0)
     parser.add_argument("--in-flight", type=int, default=600)
+    parser.add_argument(
+        "--phases",
+        default="instant_llm,slow_llm",
+        help="which phases to run, comma-separated (instant_llm, slow_llm)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="record each worker with py-spy (must be on PATH) into the run's work directory",
+    )
     args = parser.parse_args()
 
     from tests.core.sandbox.support import serve_sandbox
@@ -344,7 +383,12 @@ async def main() -> None:
         await upgrade_async(template_url)
         with serve_sandbox() as sandbox:
             results = []
-            for label, llm_s in (("instant_llm", 0.0), ("slow_llm", args.llm_s)):
+            phases = [
+                (label, llm_s)
+                for label, llm_s in (("instant_llm", 0.0), ("slow_llm", args.llm_s))
+                if label in args.phases.split(",")
+            ]
+            for label, llm_s in phases:
                 results.append(
                     await run_phase(
                         admin_url=pg.admin_url,
@@ -357,6 +401,7 @@ async def main() -> None:
                         in_flight=args.in_flight,
                         workdir=workdir,
                         label=label,
+                        profile=args.profile,
                     )
                 )
     finally:

@@ -164,6 +164,11 @@ async def test_a_cta_offered_then_accepted_by_its_button(world: World) -> None:
             equals=CtaState.OFFERED,
             what="the CTA offered",
         )
+        # The state is committed with the decision; the send follows from the outbox.
+        await wait_for(
+            lambda: [r for r in list(world.sandbox.state.sent) if r.to == wa_id],
+            what="the offer sent",
+        )
         offers = [r for r in list(world.sandbox.state.sent) if r.to == wa_id]
         assert offers[-1].type == "interactive"
         await world.publish(button_webhook(world, wa_id, f"cta:{cta_id}:accept", epoch(3)))

@@ -102,6 +102,16 @@ async def test_notify_is_delivered_on_commit_only_and_survives_a_dropped_connect
         assert event.ids == {"conversation_id": "kept"}
         assert subscription.queue.empty()
 
+        # Several events of one transaction (a turn emits a few) all arrive, in emit order.
+        async with session_factory(engine)() as session, session.begin():
+            await scope_to_organisation(session, organisation.id)
+            for name in ("first", "second", "third"):
+                await emit(
+                    session, organisation.id, EventType.CONVERSATION_UPDATED, conversation_id=name
+                )
+        received = [(await asyncio.wait_for(subscription.get(), 5)).ids for _ in range(3)]
+        assert received == [{"conversation_id": n} for n in ("first", "second", "third")]
+
         # Kill the listener's connection from the server side: the hub reconnects.
         generation = hub.generation
         async with engine.connect() as connection:

@@ -40,11 +40,22 @@ class NotScopedError(RuntimeError):
     """A tenant repository was asked for on a session that was never scoped."""
 
 
+#: ``SET LOCAL ROLE`` and the scope setting in one round trip: ``set_config('role', …, true)`` is
+#: what ``SET LOCAL ROLE`` does. Every scoped transaction pays it, so it is one statement.
+_SCOPE_STATEMENT = sa.select(
+    sa.func.set_config("role", TENANT_ROLE, True),
+    sa.func.set_config(SCOPE_SETTING, sa.bindparam("organisation_id", type_=sa.String), True),
+)
+
+
 def _apply_scope(connection: Connection, organisation_id: uuid.UUID) -> None:
     # Both are transaction-local: they end with the transaction, so a pooled connection never
     # carries one request's tenant into the next.
-    connection.exec_driver_sql(f"SET LOCAL ROLE {TENANT_ROLE}")
-    connection.execute(sa.select(sa.func.set_config(SCOPE_SETTING, str(organisation_id), True)))
+    connection.execute(_SCOPE_STATEMENT, {"organisation_id": str(organisation_id)})
+
+
+#: The root transaction the scope was last applied in, so it is applied once per transaction.
+_APPLIED_KEY = "funnel.scope_applied_in"
 
 
 def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
@@ -52,6 +63,7 @@ def _on_begin(session: Session, transaction: SessionTransaction, connection: Con
     # Only the outermost transaction: a nested one (a savepoint) inherits the setting.
     if organisation_id is not None and transaction.parent is None:
         _apply_scope(connection, organisation_id)
+        session.info[_APPLIED_KEY] = transaction
 
 
 async def scope_to_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> None:
@@ -69,12 +81,14 @@ async def scope_to_organisation(session: AsyncSession, organisation_id: uuid.UUI
     sync_session = session.sync_session
     if not event.contains(sync_session, "after_begin", _on_begin):
         event.listen(sync_session, "after_begin", _on_begin)
-    if session.in_transaction():
-        connection = await session.connection()
+    # Begin now (if the caller's ``session.begin()`` has not touched the database yet, this is
+    # where the transaction starts and the listener scopes it) so the scope is in force before
+    # the caller's first statement.
+    connection = await session.connection()
+    if session.info.get(_APPLIED_KEY) is not sync_session.get_transaction():
+        # The transaction had begun before the listener existed: scope it here.
         await connection.run_sync(_apply_scope, organisation_id)
-    else:
-        # Begin now so the scope is in force before the caller's first statement.
-        await session.connection()
+        session.info[_APPLIED_KEY] = sync_session.get_transaction()
 
 
 def current_organisation_id(session: AsyncSession) -> uuid.UUID:

@@ -1,7 +1,9 @@
 """Emitting live-update events.
 
-``emit`` runs ``pg_notify`` on the caller's session, so the notification is part of the caller's
-transaction: PostgreSQL delivers it on COMMIT and drops it on ROLLBACK. A dashboard can therefore
+``emit`` queues the event on the caller's session, and the session sends every queued event in
+one ``pg_notify`` statement just before its transaction commits, so the notification is part of
+the caller's transaction: PostgreSQL delivers it on COMMIT and drops it on ROLLBACK (one round
+trip per transaction, however many events a turn emits). A dashboard can therefore
 never see an event for a message that was not stored, and needs no outbox for these (they are
 hints to refetch, not the record: a missed one costs a stale screen until the next event or
 refresh, never data).
@@ -19,7 +21,9 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 #: The one NOTIFY channel; every event carries its organisation and is filtered by the listener.
 CHANNEL = "funnel_events"
@@ -93,5 +97,30 @@ async def emit(
     message_id=…)``. Works on scoped (tenant-role) and unscoped sessions alike.
     """
     event = build_event(organisation_id, type, **ids)
-    await session.execute(sa.select(sa.func.pg_notify(CHANNEL, event.to_payload())))
+    sync_session = session.sync_session
+    if not sa_event.contains(sync_session, "before_commit", _send_pending):
+        sa_event.listen(sync_session, "before_commit", _send_pending)
+        sa_event.listen(sync_session, "after_transaction_end", _forget_pending)
+    sync_session.info.setdefault(_PENDING_KEY, []).append(event.to_payload())
     return event
+
+
+_PENDING_KEY = "funnel.pending_events"
+_NOTIFY_ALL = sa.text(
+    "SELECT pg_notify(:channel, p.payload) "
+    "FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
+)
+
+
+def _send_pending(session: Session) -> None:
+    # Runs inside the commit, in the same transaction (SQLAlchemy's asyncio layer runs session
+    # events in its greenlet, so the synchronous execute is fine here).
+    payloads = session.info.pop(_PENDING_KEY, None)
+    if payloads:
+        session.execute(_NOTIFY_ALL, {"channel": CHANNEL, "payloads": payloads})
+
+
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    # A rollback drops what was queued, as PostgreSQL would have dropped the NOTIFY.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
