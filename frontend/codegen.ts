@@ -11,7 +11,7 @@ const config: CodegenConfig = {
       config: {
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
-        scalars: { DateTime: "string", JSON: "any", ID: "string" },
+        scalars: { DateTime: "string", Date: "string", JSON: "any", ID: "string" },
         skipTypename: false,
         nonOptionalTypename: false,
       },

@@ -32,6 +32,17 @@ export type IntentLevel =
   | 'UNKNOWN'
   | 'VERY_HIGH';
 
+export type LeadFilter = {
+  createdFrom?: string | null | undefined;
+  createdTo?: string | null | undefined;
+  intentLevel?: IntentLevel | null | undefined;
+  optedOut?: boolean | null | undefined;
+  search?: string | null | undefined;
+  sentiment?: Sentiment | null | undefined;
+  stage?: ConversationStage | null | undefined;
+  tag?: string | null | undefined;
+};
+
 export type MessageAuthor =
   | 'BOT'
   | 'HUMAN'
@@ -101,6 +112,25 @@ export type Sentiment =
   | 'NEUTRAL'
   | 'POSITIVE'
   | 'UNINTERESTED';
+
+export type TemplateCategory =
+  | 'AUTHENTICATION'
+  | 'MARKETING'
+  | 'UTILITY';
+
+export type TemplateStatus =
+  | 'APPROVED'
+  | 'ARCHIVED'
+  | 'DELETED'
+  | 'DISABLED'
+  | 'DRAFT'
+  | 'FLAGGED'
+  | 'IN_APPEAL'
+  | 'LIMIT_EXCEEDED'
+  | 'PAUSED'
+  | 'PENDING'
+  | 'PENDING_DELETION'
+  | 'REJECTED';
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -270,3 +300,105 @@ export type AttentionChangedSubscriptionVariables = Exact<{ [key: string]: never
 
 
 export type AttentionChangedSubscription = { attentionQueueChanged: { conversationId: string } };
+
+export type DashboardQueryVariables = Exact<{
+  dateFrom?: string | null | undefined;
+  dateTo?: string | null | undefined;
+}>;
+
+
+export type DashboardQuery = { dashboard: { conversations: number, activeLeads: number, highIntentLeads: number, medianFirstResponseSeconds: number | null, aiHandledShare: number | null, range: { dateFrom: string, dateTo: string, timezone: string }, messagesByAuthor: Array<{ author: string, count: number }>, attention: { count: number, oldestRaisedAt: string | null } }, analytics: { handoffRate: number | null, funnel: Array<{ stage: string, reached: number, conversionFromPrevious: number | null }>, llm: { runs: number, inputTokens: number, outputTokens: number, costUsd: number }, series: Array<{ day: string, newConversations: number, inboundMessages: number, outboundMessages: number }> } };
+
+export type ApprovedTemplatesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ApprovedTemplatesQuery = { templates: Array<{ id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, components: Array<any> }> };
+
+export type SimulateCustomerMessageMutationVariables = Exact<{
+  text: string;
+  fromWaId: string;
+  name?: string | null | undefined;
+}>;
+
+
+export type SimulateCustomerMessageMutation = { simulateCustomerMessage:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'SimulatedMessage', wamid: string, channelId: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+   };
+
+export type LeadFieldsFragment = { id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string };
+
+export type LeadsQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+  filter?: LeadFilter | null | undefined;
+}>;
+
+
+export type LeadsQuery = { leads: { edges: Array<{ cursor: string, node: { id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LeadDetailQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type LeadDetailQuery = { lead: { lead: { id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string }, conversations: { edges: Array<{ node: { id: string, mode: ConversationMode, stage: ConversationStage, needsAttention: boolean, lastMessageAt: string | null, lastMessagePreview: string | null, createdAt: string, closedAt: string | null } }> }, notes: Array<{ id: string, body: string, authorUserId: string | null, createdAt: string }> } | null, users: Array<{ id: string, name: string }> };
+
+export type TagLeadMutationVariables = Exact<{
+  id: string;
+  add?: Array<string> | string | null | undefined;
+  remove?: Array<string> | string | null | undefined;
+}>;
+
+
+export type TagLeadMutation = { tagLead:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'Lead', id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type AddLeadNoteMutationVariables = Exact<{
+  id: string;
+  body: string;
+}>;
+
+
+export type AddLeadNoteMutation = { addLeadNote:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Note', id: string, body: string, authorUserId: string | null, createdAt: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type OptOutLeadMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type OptOutLeadMutation = { optOutLead:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'Lead', id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type EraseLeadMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type EraseLeadMutation = { eraseLead:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Erased', leadId: string, conversations: number, messages: number }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };

@@ -207,3 +207,40 @@ export const AttentionSubscription = gql`
     attentionQueueChanged { conversationId }
   }
 `;
+
+export const DashboardQuery = gql`
+  query Dashboard($dateFrom: Date, $dateTo: Date) {
+    dashboard(dateFrom: $dateFrom, dateTo: $dateTo) {
+      range { dateFrom dateTo timezone }
+      conversations
+      activeLeads
+      highIntentLeads
+      messagesByAuthor { author count }
+      attention { count oldestRaisedAt }
+      medianFirstResponseSeconds
+      aiHandledShare
+    }
+    analytics(dateFrom: $dateFrom, dateTo: $dateTo) {
+      funnel { stage reached conversionFromPrevious }
+      handoffRate
+      llm { runs inputTokens outputTokens costUsd }
+      series { day newConversations inboundMessages outboundMessages }
+    }
+  }
+`;
+
+export const ApprovedTemplatesQuery = gql`
+  query ApprovedTemplates {
+    templates(status: APPROVED) { id name language category status components }
+  }
+`;
+
+export const SimulateCustomerMessageMutation = gql`
+  mutation SimulateCustomerMessage($text: String!, $fromWaId: String!, $name: String) {
+    simulateCustomerMessage(text: $text, fromWaId: $fromWaId, name: $name) {
+      __typename
+      ... on SimulatedMessage { wamid channelId }
+      ... on UserError { message code }
+    }
+  }
+`;

@@ -1,34 +1,14 @@
-// KPIs for a date range (REST /dashboard), the funnel by stage (REST /analytics) and the live
-// attention queue (GraphQL, refreshed by subscription).
-import { useCallback, useEffect, useState } from "react";
+// KPIs for a date range, the funnel by stage (both from GraphQL `dashboard` and `analytics`) and
+// the live attention queue (refreshed by the attentionQueueChanged subscription).
+import { useMemo, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { useQuery, useSubscription } from "urql";
 import { Bar, BarChart, CartesianGrid, Cell, Line, LineChart, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Badge, Card, EmptyState, Skeleton } from "../../components/ui";
-import { AttentionSubscription, InboxQuery } from "../../gql/operations";
-import type { InboxQuery as InboxData, InboxQueryVariables } from "../../gql/generated";
-import { api } from "../../lib/auth";
+import { AttentionSubscription, DashboardQuery, InboxQuery } from "../../gql/operations";
+import type { DashboardQuery as DashboardData, DashboardQueryVariables, InboxQuery as InboxData, InboxQueryVariables } from "../../gql/generated";
 import { integer, leadName, percent, relativeTime, seconds, titleCase, usd } from "../../lib/format";
 import { useDebounced } from "../../lib/live";
-
-interface DateRange { date_from: string; date_to: string; timezone: string }
-interface Dashboard {
-  range: DateRange;
-  conversations: number;
-  active_leads: number;
-  high_intent_leads: number;
-  messages_by_author: Record<string, number>;
-  attention: { count: number; oldest_raised_at: string | null };
-  median_first_response_s: number | null;
-  ai_handled_share: number | null;
-}
-interface Analytics {
-  funnel: Array<{ stage: string; reached: number; conversion_from_previous: number | null }>;
-  handoff_rate: number | null;
-  llm: { runs: number; input_tokens: number; output_tokens: number; cost_usd: number };
-  series: Array<{ day: string; new_conversations: number; inbound_messages: number; outbound_messages: number }>;
-}
-
 const RANGES = [
   { days: 1, label: "Today" },
   { days: 7, label: "7 days" },
@@ -92,30 +72,21 @@ function AttentionQueue() {
 
 export default function DashboardPage() {
   const [days, setDays] = useState(7);
-  const [dashboard, setDashboard] = useState<Dashboard | null>(null);
-  const [analytics, setAnalytics] = useState<Analytics | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(() => {
+  const variables = useMemo(() => {
     const to = new Date();
     const from = new Date(to.getTime() - (days - 1) * 86_400_000);
-    const query = `?date_from=${isoDay(from)}&date_to=${isoDay(to)}`;
-    Promise.all([api<Dashboard>(`/dashboard${query}`), api<Analytics>(`/analytics${query}`)])
-      .then(([d, a]) => {
-        setDashboard(d);
-        setAnalytics(a);
-        setError(null);
-      })
-      .catch((e: Error) => setError(e.message));
+    return { dateFrom: isoDay(from), dateTo: isoDay(to) };
   }, [days]);
-  useEffect(() => {
-    setDashboard(null);
-    load();
-  }, [load]);
-  const reload = useDebounced(load, 2000);
+  const [{ data, error: queryError }, refetch] = useQuery<DashboardData, DashboardQueryVariables>({ query: DashboardQuery, variables });
+  const fresh = data && !queryError ? data : null;
+  const dashboard = fresh?.dashboard ?? null;
+  const analytics = fresh?.analytics ?? null;
+  const error = queryError ? queryError.message.replace(/^\[\w+\]\s*/, "") : null;
+  const reload = useDebounced(() => refetch({ requestPolicy: "network-only" }), 2000);
   useSubscription({ query: AttentionSubscription }, (_, e) => (reload(), e));
+  const byAuthor = Object.fromEntries((dashboard?.messagesByAuthor ?? []).map((m) => [m.author.toLowerCase(), m.count]));
 
-  const messages = dashboard ? Object.values(dashboard.messages_by_author).reduce((a, b) => a + b, 0) : 0;
+  const messages = Object.values(byAuthor).reduce((a, b) => a + b, 0);
   return (
     <div className="page">
       <div className="page-head">
@@ -131,12 +102,12 @@ export default function DashboardPage() {
         {dashboard ? (
           <>
             <Kpi label="Conversations" value={integer(dashboard.conversations)} sub="started in the range" testid="kpi-conversations" />
-            <Kpi label="Active leads" value={integer(dashboard.active_leads)} sub={`${integer(dashboard.high_intent_leads)} high intent`} />
-            <Kpi label="Messages" value={integer(messages)} sub={`${integer(dashboard.messages_by_author.bot ?? 0)} by the bot · ${integer(dashboard.messages_by_author.human ?? 0)} by people`} />
-            <Kpi label="First response" value={seconds(dashboard.median_first_response_s)} sub="median" />
-            <Kpi label="Handled by AI" value={percent(dashboard.ai_handled_share)} sub={`handoff rate ${percent(analytics?.handoff_rate ?? null)}`} />
-            <Kpi label="Waiting for a person" value={integer(dashboard.attention.count)} sub={dashboard.attention.oldest_raised_at ? `oldest ${relativeTime(dashboard.attention.oldest_raised_at)}` : "queue empty"} />
-            {analytics ? <Kpi label="LLM cost" value={usd(analytics.llm.cost_usd)} sub={`${integer(analytics.llm.input_tokens + analytics.llm.output_tokens)} tokens · ${integer(analytics.llm.runs)} runs`} /> : null}
+            <Kpi label="Active leads" value={integer(dashboard.activeLeads)} sub={`${integer(dashboard.highIntentLeads)} high intent`} />
+            <Kpi label="Messages" value={integer(messages)} sub={`${integer(byAuthor.bot ?? 0)} by the bot · ${integer(byAuthor.human ?? 0)} by people`} />
+            <Kpi label="First response" value={seconds(dashboard.medianFirstResponseSeconds)} sub="median" />
+            <Kpi label="Handled by AI" value={percent(dashboard.aiHandledShare)} sub={`handoff rate ${percent(analytics?.handoffRate ?? null)}`} />
+            <Kpi label="Waiting for a person" value={integer(dashboard.attention.count)} sub={dashboard.attention.oldestRaisedAt ? `oldest ${relativeTime(dashboard.attention.oldestRaisedAt)}` : "queue empty"} />
+            {analytics ? <Kpi label="LLM cost" value={usd(analytics.llm.costUsd)} sub={`${integer(analytics.llm.inputTokens + analytics.llm.outputTokens)} tokens · ${integer(analytics.llm.runs)} runs`} /> : null}
           </>
         ) : (
           Array.from({ length: 6 }, (_, i) => <Card key={i} className="kpi"><Skeleton width="50%" /><Skeleton width="40%" height={28} style={{ marginTop: 8 }} /></Card>)
@@ -155,7 +126,7 @@ export default function DashboardPage() {
                     <CartesianGrid strokeDasharray="3 3" horizontal={false} />
                     <XAxis type="number" allowDecimals={false} />
                     <YAxis type="category" dataKey="label" width={100} />
-                    <Tooltip formatter={(v, _n, p) => [`${String(v)} (${percent((p.payload as { conversion_from_previous: number | null }).conversion_from_previous)} of previous)`, "Reached"]} />
+                    <Tooltip formatter={(v, _n, p) => [`${String(v)} (${percent((p.payload as { conversionFromPrevious: number | null }).conversionFromPrevious)} of previous)`, "Reached"]} />
                     <Bar dataKey="reached" radius={[0, 6, 6, 0]}>
                       {analytics.funnel.map((_, i) => <Cell key={i} fill={FUNNEL_COLORS[i % FUNNEL_COLORS.length]} />)}
                     </Bar>
@@ -175,9 +146,9 @@ export default function DashboardPage() {
                     <YAxis allowDecimals={false} />
                     <Tooltip />
                     <Legend />
-                    <Line type="monotone" dataKey="inbound_messages" name="From customers" stroke="#0f766e" strokeWidth={2} dot={false} />
-                    <Line type="monotone" dataKey="outbound_messages" name="Sent" stroke="#6366f1" strokeWidth={2} dot={false} />
-                    <Line type="monotone" dataKey="new_conversations" name="New conversations" stroke="#f59e0b" strokeWidth={2} dot={false} />
+                    <Line type="monotone" dataKey="inboundMessages" name="From customers" stroke="#0f766e" strokeWidth={2} dot={false} />
+                    <Line type="monotone" dataKey="outboundMessages" name="Sent" stroke="#6366f1" strokeWidth={2} dot={false} />
+                    <Line type="monotone" dataKey="newConversations" name="New conversations" stroke="#f59e0b" strokeWidth={2} dot={false} />
                   </LineChart>
                 </ResponsiveContainer>
               </div>

@@ -1,13 +1,13 @@
 // The reply box. Inside the 24-hour window: free text, quick replies and media. Outside it:
 // only an approved template, with its parameters and a preview. Read-only for viewers.
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 import { Button } from "../../components/ui";
 import { Icon } from "../../components/icons";
 import { useToast } from "../../components/toast";
-import { SendMessageMutation } from "../../gql/operations";
-import type { SendMessageMutation as SendData, SendMessageMutationVariables } from "../../gql/generated";
-import { api, authedFetch, errorMessage } from "../../lib/auth";
+import { ApprovedTemplatesQuery, SendMessageMutation } from "../../gql/operations";
+import type { ApprovedTemplatesQuery as TemplatesData, SendMessageMutation as SendData, SendMessageMutationVariables } from "../../gql/generated";
+import { authedFetch, errorMessage } from "../../lib/auth";
 import { duration } from "../../lib/format";
 import { composerMode, parametersComplete, renderTemplate, templatePlaceholders, windowState } from "../../lib/window";
 
@@ -179,15 +179,11 @@ export function Composer(props: {
 }
 
 function TemplatePicker({ onSend, busy }: { onSend: (id: string, params: string[]) => Promise<boolean>; busy: boolean }) {
-  const [templates, setTemplates] = useState<Template[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [{ data, error: queryError }] = useQuery<TemplatesData>({ query: ApprovedTemplatesQuery });
+  const templates: Template[] | null = data ? (data.templates as Template[]) : null;
+  const error = queryError ? queryError.message : null;
   const [selected, setSelected] = useState<string>("");
   const [params, setParams] = useState<string[]>([]);
-  useEffect(() => {
-    api<Template[]>("/templates")
-      .then((all) => setTemplates(all.filter((t) => t.status.toUpperCase() === "APPROVED")))
-      .catch((e: Error) => setError(e.message));
-  }, []);
   const template = useMemo(() => templates?.find((t) => t.id === selected) ?? null, [templates, selected]);
   const names = template ? templatePlaceholders(template.components) : [];
   return (

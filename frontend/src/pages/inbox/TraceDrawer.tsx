@@ -91,21 +91,17 @@ function StepBody({ step, knowledge }: { step: Step; knowledge: unknown }) {
   }
 }
 
-export function TraceDrawer({ messageId, onClose }: { messageId: string; onClose: () => void }) {
+/** The trace of one bot message: the drawer's content, also shown beside the simulator's phone. */
+export function TraceView({ messageId }: { messageId: string }) {
   const [{ data, fetching, error }] = useQuery<TraceData, TraceQueryVariables>({ query: TraceQuery, variables: { id: messageId } });
   const trace = data?.message?.trace ?? null;
   const steps = trace ? [...trace.steps].sort((a, b) => ORDER.indexOf(a.stage) - ORDER.indexOf(b.stage) || a.attempt - b.attempt) : [];
   const overrides = steps.filter(hasOverrides);
+  if (fetching && !data) return <SkeletonLines lines={8} />;
+  if (error) return <EmptyState icon="alert" title="Could not load the trace">{error.message}</EmptyState>;
+  if (!trace) return <EmptyState icon="search" title="No trace for this message">It was not written by a pipeline run.</EmptyState>;
   return (
-    <Drawer title="Why the bot said this" onClose={onClose} label="Trace">
-      {fetching && !data ? (
-        <SkeletonLines lines={8} />
-      ) : error ? (
-        <EmptyState icon="alert" title="Could not load the trace">{error.message}</EmptyState>
-      ) : !trace ? (
-        <EmptyState icon="search" title="No trace for this message">It was not written by a pipeline run.</EmptyState>
-      ) : (
-        <>
+    <div className="col" style={{ gap: 12 }} data-testid="trace-view">
           <div className="row" style={{ flexWrap: "wrap" }} data-testid="trace-summary">
             <Badge tone={trace.status === "SUCCEEDED" ? "ok" : trace.status === "FAILED" ? "danger" : undefined}>{titleCase(trace.status)}</Badge>
             <Badge tone={trace.isOffline ? "warn" : "info"}>{trace.isOffline && trace.provider !== "offline" ? `${trace.provider} (offline)` : trace.provider}</Badge>
@@ -141,8 +137,14 @@ export function TraceDrawer({ messageId, onClose }: { messageId: string; onClose
             <summary className="small muted">Raw decision</summary>
             <pre className="json">{JSON.stringify(trace.decision, null, 2)}</pre>
           </details>
-        </>
-      )}
+    </div>
+  );
+}
+
+export function TraceDrawer({ messageId, onClose }: { messageId: string; onClose: () => void }) {
+  return (
+    <Drawer title="Why the bot said this" onClose={onClose} label="Trace">
+      <TraceView messageId={messageId} />
     </Drawer>
   );
 }

@@ -2,7 +2,7 @@
 // says something changed, older pages kept as they are below it.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useClient, useSubscription } from "urql";
-import { ConversationUpdatedSubscription, InboxQuery, MessageCreatedSubscription } from "../../gql/operations";
+import { ConversationUpdatedSubscription, InboxQuery, MessageCreatedSubscription, MessageStatusSubscription } from "../../gql/operations";
 import type { ConversationFilter, InboxQuery as InboxData, InboxQueryVariables } from "../../gql/generated";
 import { onReconnect } from "../../lib/client";
 import { mergeFirstPage, useDebounced } from "../../lib/live";
@@ -92,6 +92,11 @@ export function useConversations(filter: ConversationFilter) {
     return event;
   });
   useSubscription({ query: MessageCreatedSubscription, variables: { conversationId: null } }, (_, event) => {
+    refresh();
+    return event;
+  });
+  // Ticks on the last message of each row.
+  useSubscription({ query: MessageStatusSubscription, variables: { conversationId: null } }, (_, event) => {
     refresh();
     return event;
   });

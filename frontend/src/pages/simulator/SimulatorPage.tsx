@@ -1,146 +1,133 @@
-// "Try it": chat as a customer and watch what the bot would do, turn by turn. Each turn runs
-// Eyes, knowledge retrieval, Brain, policy and Mouth for the organisation (POST /debug/dry-run):
-// nothing is stored and nothing is sent, so it is safe before a real number is connected.
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { Badge, Button, Card, EmptyState } from "../../components/ui";
+// "Try it": chat as a customer on the sandbox channel. Each message is posted to the receiver as
+// a signed webhook (GraphQL simulateCustomerMessage), so it takes the real path: receiver, queue,
+// Kafka, worker, pipeline, outbox, sandbox. The phone shows the conversation as the customer sees
+// it; the panel beside it shows the trace of the selected bot reply.
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
+import { useClient, useMutation, useQuery, useSubscription } from "urql";
 import { Icon } from "../../components/icons";
+import { Badge, Button, Card, EmptyState } from "../../components/ui";
 import { useToast } from "../../components/toast";
-import { ApiError, api } from "../../lib/auth";
-import { clockTime, integer, titleCase } from "../../lib/format";
+import {
+  ConversationQuery, ConversationUpdatedSubscription, InboxQuery, MessageCreatedSubscription,
+  MessageStatusSubscription, SimulateCustomerMessageMutation,
+} from "../../gql/operations";
+import type {
+  ConversationQuery as ConversationData, ConversationQueryVariables, InboxQuery as InboxData, InboxQueryVariables,
+  SimulateCustomerMessageMutation as SimulateData, SimulateCustomerMessageMutationVariables,
+} from "../../gql/generated";
+import { clockTime, titleCase } from "../../lib/format";
+import { useDebounced } from "../../lib/live";
+import { TraceView } from "../inbox/TraceDrawer";
 
-interface Step {
-  stage: string;
-  model: string;
-  prompt_version: string;
-  latency_ms: number;
-  input_tokens: number;
-  output_tokens: number;
-  output: Record<string, unknown>;
-  error: string | null;
-  attempt: number;
-}
-interface DryRun {
-  provider: string;
-  is_offline: boolean;
-  decision: Record<string, unknown>;
-  replies: Array<{ kind: string; message_type: string; preview: string; message: Record<string, unknown> }>;
-  update: Record<string, unknown>;
-  steps: Step[];
-  error: string | null;
-}
-interface Turn { id: number; author: "LEAD" | "BOT"; text: string; at: string; run?: DryRun }
+const KEY = "simulator.customer";
 
-const STAGE_ORDER = ["eyes", "rag", "brain", "policy", "mouth", "memory"];
-const STAGE_TITLE: Record<string, string> = { eyes: "Eyes", rag: "Knowledge", brain: "Brain", policy: "Policy", mouth: "Mouth", memory: "Memory" };
-
-function summary(step: Step): string {
-  const o = step.output ?? {};
-  switch (step.stage.toLowerCase()) {
-    case "eyes":
-      return [o.intent, o.intent_level && `intent ${o.intent_level}`, o.sentiment, o.situation_summary].filter(Boolean).join(" · ");
-    case "rag": {
-      const chunks = Array.isArray(o.chunks) ? o.chunks.length : 0;
-      return `${chunks} chunk${chunks === 1 ? "" : "s"}${o.grounded ? " · grounded" : " · not grounded"}`;
-    }
-    case "brain":
-      return [o.action, o.plan].filter(Boolean).join(" · ");
-    case "policy":
-      return [o.action, o.needs_attention ? `attention: ${o.attention_reason ?? "yes"}` : null].filter(Boolean).join(" · ");
-    case "mouth":
-      return typeof o.text === "string" ? o.text : String(o.kind ?? "");
-    default:
-      return "";
-  }
+function newCustomerNumber(): string {
+  // 1555 0100 xxx: the fictional range, never a real subscriber.
+  return `15550100${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
 }
 
-function TurnTrace({ run }: { run: DryRun }) {
-  const steps = [...run.steps].sort((a, b) => STAGE_ORDER.indexOf(a.stage.toLowerCase()) - STAGE_ORDER.indexOf(b.stage.toLowerCase()));
-  const tokens = steps.reduce((n, s) => n + s.input_tokens + s.output_tokens, 0);
-  const latency = steps.reduce((n, s) => n + s.latency_ms, 0);
-  return (
-    <div className="col" data-testid="sim-trace">
-      <div className="row small" style={{ flexWrap: "wrap" }}>
-        <Badge tone={run.is_offline ? "warn" : "info"}>{run.is_offline && run.provider !== "offline" ? `${run.provider} (offline)` : run.provider}</Badge>
-        <span className="muted">{integer(Math.round(latency))} ms · {integer(tokens)} tokens</span>
-        {run.update.stage ? <Badge tone="brand">stage → {titleCase(String(run.update.stage))}</Badge> : null}
-        {run.decision.needs_attention ? <Badge tone="warn">hands over to a person</Badge> : null}
-      </div>
-      {run.error ? <div className="form-error">{run.error}</div> : null}
-      {steps.map((s) => (
-        <details key={`${s.stage}-${s.attempt}`} className="stage" data-testid={`sim-stage-${s.stage.toLowerCase()}`}>
-          <summary className="stage-head" style={{ cursor: "pointer", listStyle: "none" }}>
-            <strong style={{ width: 78 }}>{STAGE_TITLE[s.stage.toLowerCase()] ?? s.stage}</strong>
-            <span className="grow ellipsis small">{summary(s) || <span className="muted">—</span>}</span>
-            <span className="small muted">{Math.round(s.latency_ms)} ms</span>
-          </summary>
-          <div className="stage-body">
-            <div className="small muted mono">{s.model} · prompt {s.prompt_version} · {s.input_tokens}/{s.output_tokens} tokens</div>
-            {s.error ? <div className="form-error">{s.error}</div> : null}
-            <pre className="json">{JSON.stringify(s.output, null, 2)}</pre>
-          </div>
-        </details>
-      ))}
-    </div>
-  );
-}
+interface Pending { text: string; at: string }
 
 export default function SimulatorPage() {
   const toast = useToast();
-  const [turns, setTurns] = useState<Turn[]>([]);
+  const client = useClient();
+  const [waId, setWaId] = useState(() => sessionStorage.getItem(KEY) ?? newCustomerNumber());
+  useEffect(() => sessionStorage.setItem(KEY, waId), [waId]);
+  const [name, setName] = useState("Test customer");
   const [text, setText] = useState("");
-  const [name, setName] = useState("Asha");
-  const [stage, setStage] = useState("GREETING");
-  const [busy, setBusy] = useState(false);
-  const [selected, setSelected] = useState<number | null>(null);
+  const [conversationId, setConversationId] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending[]>([]);
+  const [waitingSince, setWaitingSince] = useState<number | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
   const [unavailable, setUnavailable] = useState<string | null>(null);
+  const [{ fetching: sending }, simulate] = useMutation<SimulateData, SimulateCustomerMessageMutationVariables>(SimulateCustomerMessageMutation);
   const bodyRef = useRef<HTMLDivElement>(null);
-  const nextId = useRef(1);
+
+  // Which conversation is this customer's (it exists once the worker has taken the first message).
+  const findConversation = useDebounced(async () => {
+    const result = await client
+      .query<InboxData, InboxQueryVariables>(InboxQuery, { first: 5, filter: { search: waId } }, { requestPolicy: "network-only" })
+      .toPromise();
+    const open = result.data?.conversations.edges.map((e) => e.node).find((c) => c.lead?.waId === waId && c.mode !== "CLOSED");
+    if (open) setConversationId(open.id);
+  }, 200);
+  useEffect(() => {
+    setConversationId(null);
+    setPending([]);
+    setSelected(null);
+    findConversation();
+  }, [waId, findConversation]);
+  useSubscription({ query: MessageCreatedSubscription, variables: { conversationId: null } }, (_, e) => {
+    if (!conversationId) findConversation();
+    return e;
+  });
+
+  const [{ data }, refetch] = useQuery<ConversationData, ConversationQueryVariables>({
+    query: ConversationQuery,
+    variables: { id: conversationId ?? "", first: 50 },
+    pause: !conversationId,
+  });
+  const reload = useDebounced(() => refetch({ requestPolicy: "network-only" }), 150);
+  const live = { conversationId: conversationId ?? undefined };
+  useSubscription({ query: MessageCreatedSubscription, variables: live, pause: !conversationId }, (_, e) => (reload(), e));
+  useSubscription({ query: MessageStatusSubscription, variables: live, pause: !conversationId }, (_, e) => (reload(), e));
+  useSubscription({ query: ConversationUpdatedSubscription, variables: live, pause: !conversationId }, (_, e) => (reload(), e));
+
+  const conversation = data?.conversation && data.conversation.id === conversationId ? data.conversation : null;
+  const messages = useMemo(() => (conversation ? [...conversation.messages.edges].map((e) => e.node).reverse() : []), [conversation]);
+  // Customer messages the platform has not stored yet, shown as sending.
+  const stored = new Set(messages.filter((m) => m.author === "LEAD").map((m) => m.text));
+  const unsent = pending.filter((p) => !stored.has(p.text));
+  const lastLead = [...messages].reverse().find((m) => m.author === "LEAD");
+  const lastReply = [...messages].reverse().find((m) => m.direction === "OUTBOUND");
+  const answered = !!lastLead && !!lastReply && lastReply.createdAt >= lastLead.createdAt && unsent.length === 0;
+  const thinking = waitingSince !== null && !answered && Date.now() - waitingSince < 60_000;
+
+  // Follow the newest bot reply in the trace panel.
+  const newestBot = [...messages].reverse().find((m) => m.author === "BOT" && m.trace);
+  useEffect(() => {
+    if (newestBot) setSelected(newestBot.id);
+  }, [newestBot?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (answered) setWaitingSince(null);
+  }, [answered]);
   useEffect(() => {
     bodyRef.current?.scrollTo({ top: bodyRef.current.scrollHeight });
-  }, [turns.length, busy]);
+  }, [messages.length, unsent.length, thinking]);
 
   async function send(e: FormEvent) {
     e.preventDefault();
     const message = text.trim();
-    if (!message || busy) return;
-    const history = turns.slice(-20).map((t) => ({ author: t.author, text: t.text }));
-    const customer: Turn = { id: nextId.current++, author: "LEAD", text: message, at: new Date().toISOString() };
-    setTurns((t) => [...t, customer]);
+    if (!message || sending) return;
     setText("");
-    setBusy(true);
-    try {
-      const run = await api<DryRun>("/debug/dry-run", {
-        method: "POST",
-        json: { text: message, history, stage: stage.toLowerCase(), lead_name: name || null },
-      });
-      const replies = run.replies.length ? run.replies : [{ preview: "", kind: "none", message_type: "none", message: {} }];
-      const botTurns: Turn[] = replies
-        .filter((r) => r.preview)
-        .map((r) => ({ id: nextId.current++, author: "BOT", text: r.preview, at: new Date().toISOString(), run }));
-      if (!botTurns.length) botTurns.push({ id: nextId.current++, author: "BOT", text: "(the bot stays silent this turn)", at: new Date().toISOString(), run });
-      setTurns((t) => [...t, ...botTurns]);
-      setSelected(botTurns[0]!.id);
-      if (typeof run.update.stage === "string") setStage(run.update.stage.toUpperCase());
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) setUnavailable("The simulator is switched off in production.");
-      else toast.error(err instanceof Error ? err.message : "The simulator did not answer.");
-    } finally {
-      setBusy(false);
+    setPending((p) => [...p, { text: message, at: new Date().toISOString() }]);
+    setWaitingSince(Date.now());
+    const result = await simulate({ text: message, fromWaId: waId, name: name.trim() || null });
+    const payload = result.data?.simulateCustomerMessage;
+    if (result.error || !payload || payload.__typename !== "SimulatedMessage") {
+      const reason = result.error?.message.replace(/^\[\w+\]\s*/, "") ?? (payload && "message" in payload ? payload.message : "not sent");
+      setPending((p) => p.filter((x) => x.text !== message));
+      setWaitingSince(null);
+      if (payload?.__typename === "NotFoundError" || payload?.__typename === "ForbiddenError") setUnavailable(reason);
+      else toast.error(`The message was not delivered: ${reason}`);
+      return;
     }
+    findConversation();
   }
 
-  const current = turns.find((t) => t.id === selected)?.run ?? null;
   return (
     <div className="page">
       <div className="page-head">
         <h1 className="grow">Try it</h1>
-        <label className="row small">Customer name <input className="input" style={{ width: 140 }} value={name} onChange={(e) => setName(e.target.value)} /></label>
-        <Button onClick={() => { setTurns([]); setSelected(null); setStage("GREETING"); }} disabled={!turns.length}>Start over</Button>
+        <label className="row small">Name <input className="input" style={{ width: 150 }} value={name} onChange={(e) => setName(e.target.value)} aria-label="Customer name" /></label>
+        <Button onClick={() => setWaId(newCustomerNumber())} title="Start a fresh conversation as a new customer">New customer</Button>
+        {conversationId ? <Link className="btn" to={`/inbox/${conversationId}`}>Open in inbox</Link> : null}
       </div>
       <p className="muted" style={{ marginTop: -6 }}>
-        Chat as a customer. Every turn runs your bot (persona, knowledge base, rules) without storing or sending anything.
+        Chat as a customer on the sandbox WhatsApp channel. Your bot answers through the real pipeline (persona, knowledge base, rules, handoffs) and nothing reaches a real phone.
       </p>
-      {unavailable ? <div className="form-error">{unavailable}</div> : null}
+      {unavailable ? <div className="form-error" style={{ marginBottom: 12 }}>The simulator is not available here: {unavailable}</div> : null}
       <div className="sim">
         <div className="phone" aria-label="Phone">
           <div className="phone-screen">
@@ -148,35 +135,60 @@ export default function SimulatorPage() {
               <span className="avatar" style={{ background: "#fff" }}>F</span>
               <div className="col" style={{ gap: 0 }}>
                 <strong>Your business</strong>
-                <span className="small" style={{ opacity: 0.8 }}>{busy ? "typing…" : `stage: ${titleCase(stage)}`}</span>
+                <span className="small" style={{ opacity: 0.85 }} data-testid="sim-status">
+                  {thinking ? "typing…" : conversation ? `${titleCase(conversation.mode)} · ${titleCase(conversation.stage)}` : "online"}
+                </span>
               </div>
             </div>
             <div className="phone-body" ref={bodyRef} data-testid="sim-messages">
-              {turns.length === 0 ? <div className="day-sep">Say hello to start</div> : null}
-              {turns.map((t) => (
-                <div key={t.id} className={`bubble-row ${t.author === "LEAD" ? "out" : ""}`}>
-                  <div
-                    className={`bubble ${t.author === "BOT" ? "" : ""}`}
-                    data-testid={t.author === "BOT" ? "sim-bot" : "sim-customer"}
-                    onClick={() => t.run && setSelected(t.id)}
-                    style={{ cursor: t.run ? "pointer" : undefined, outline: t.id === selected ? "2px solid #00a884" : undefined }}
-                  >
-                    {t.text}
-                    <div className="bubble-meta">{clockTime(t.at)}</div>
+              {messages.length === 0 && unsent.length === 0 ? <div className="day-sep">Say hello to start</div> : null}
+              {messages.map((m) => {
+                const mine = m.author === "LEAD";
+                return (
+                  <div key={m.id} className={`bubble-row ${mine ? "out" : ""}`}>
+                    <div
+                      className="bubble"
+                      data-testid={mine ? "sim-customer" : m.author === "BOT" ? "sim-bot" : "sim-human"}
+                      onClick={() => m.trace && setSelected(m.id)}
+                      style={{ cursor: m.trace ? "pointer" : undefined, outline: m.id === selected ? "2px solid #00a884" : undefined }}
+                      title={m.trace ? "Show this reply's trace" : undefined}
+                    >
+                      {m.author === "HUMAN" ? <div className="bubble-author human">{m.sentBy?.name ?? "Team"}</div> : null}
+                      {m.text ?? `[${titleCase(m.type)}]`}
+                      <div className="bubble-meta">
+                        {clockTime(m.createdAt)}
+                      </div>
+                    </div>
+                  </div>
+                );
+              })}
+              {unsent.map((p) => (
+                <div key={`p-${p.at}`} className="bubble-row out">
+                  <div className="bubble" data-testid="sim-customer">
+                    {p.text}
+                    <div className="bubble-meta">{clockTime(p.at)} <span className="tick pending">◷</span></div>
                   </div>
                 </div>
               ))}
-              {busy ? <div className="typing">The bot is thinking…</div> : null}
+              {thinking ? <div className="typing" data-testid="sim-thinking">The bot is typing…</div> : null}
+              {conversation?.mode === "HUMAN" ? <div className="day-sep">A person has taken over: the bot stays silent</div> : null}
             </div>
             <form className="phone-input" onSubmit={send}>
               <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Message" aria-label="Customer message" data-testid="sim-input" maxLength={4096} />
-              <button type="submit" aria-label="Send" disabled={busy || !text.trim()} data-testid="sim-send"><Icon name="send" /></button>
+              <button type="submit" aria-label="Send" disabled={sending || !text.trim()} data-testid="sim-send"><Icon name="send" /></button>
             </form>
           </div>
         </div>
         <Card>
-          <h2 style={{ marginBottom: 10 }}>What happened this turn</h2>
-          {current ? <TurnTrace run={current} /> : <EmptyState icon="activity" title="No turn yet">Send a message; each stage's output appears here. Tap a bot bubble to see its turn.</EmptyState>}
+          <div className="row" style={{ marginBottom: 10 }}>
+            <h2 className="grow">What the bot did</h2>
+            {conversation?.needsAttention ? <Badge tone="warn">Handed to a person{conversation.attentionReason ? `: ${conversation.attentionReason}` : ""}</Badge> : null}
+          </div>
+          {selected ? (
+            <TraceView key={selected} messageId={selected} />
+          ) : (
+            <EmptyState icon="activity" title="No reply yet">Send a message; the trace of each bot reply (Eyes, knowledge, Brain, policy, Mouth) appears here. Tap a reply to see its turn.</EmptyState>
+          )}
         </Card>
       </div>
     </div>

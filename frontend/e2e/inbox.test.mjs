@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { customerSays, launch, newCustomer, sentTo, shot, signIn, waitFor } from "./support.mjs";
+
+let browser;
+const customer = newCustomer();
+const name = `Live ${customer.slice(-4)}`;
+
+before(async () => {
+  browser = await launch();
+  await signIn(browser.page);
+});
+after(async () => { await browser?.close(); });
+
+test("a customer's message appears in the inbox live, without a reload", async () => {
+  const { page } = browser;
+  await page.locator('[data-testid="live-status"]:visible', { hasText: "Live" }).waitFor();
+  // Marks this document: a reload or navigation would drop it.
+  await page.evaluate(() => { window.__noReload = true; });
+  await customerSays(customer, "hi, what does delivery cost?", name);
+  const item = page.getByTestId("conversation-item").filter({ hasText: name });
+  await item.waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true);
+  await item.click();
+  await page.getByTestId("message").filter({ hasText: "what does delivery cost" }).waitFor();
+  // The bot's reply arrives live too, with a delivery tick.
+  await page.locator('[data-testid="message"][data-author="BOT"]').first().waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="message"][data-author="BOT"] [data-testid="tick"]').first().waitFor();
+  await shot(page, "inbox");
+});
+
+test("the trace drawer shows Eyes, the knowledge used, Brain and Mouth for a bot message", async () => {
+  const { page } = browser;
+  await page.getByTestId("open-trace").first().click();
+  const drawer = page.getByRole("dialog", { name: "Trace" });
+  for (const stage of ["eyes", "rag", "brain", "mouth"]) {
+    await drawer.getByTestId(`trace-stage-${stage}`).waitFor();
+  }
+  await drawer.getByText("Knowledge used").waitFor();
+  const summary = await drawer.getByTestId("trace-summary").textContent();
+  assert.match(summary, /tokens/);
+  assert.match(summary, /offline/);
+  await shot(page, "trace");
+  await page.keyboard.press("Escape");
+  await drawer.waitFor({ state: "detached" });
+});
+
+test("take over, reply as a person (it reaches WhatsApp), then release to the bot", async () => {
+  const { page } = browser;
+  const view = page.getByTestId("conversation-view");
+  await page.getByTestId("takeover").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Human" }).waitFor();
+  assert.equal(await view.getAttribute("data-mode"), "HUMAN");
+  const reply = `A person here: delivery is free over 500 (${customer.slice(-4)})`;
+  await page.getByTestId("composer-input").fill(reply);
+  await page.getByTestId("composer-send").click();
+  await page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: reply }).waitFor();
+  const sent = await waitFor(
+    async () => (await sentTo(customer)).find((r) => r.body?.text?.body === reply),
+    { what: "the human reply in the sandbox" },
+  );
+  assert.equal(sent.to, customer);
+  // The tick moves past "queued" once the outbox has sent it.
+  await page
+    .locator('[data-testid="message"][data-author="HUMAN"]')
+    .filter({ hasText: reply })
+    .locator('[data-testid="tick"]:not([data-status="PENDING"])')
+    .waitFor({ timeout: 30_000 });
+  await shot(page, "inbox-human");
+  await page.getByTestId("release").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
+  await page.getByTestId("takeover").waitFor();
+});
+
+test("j and k move through the conversation list", async () => {
+  const { page } = browser;
+  await page.locator("body").click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+  const items = page.getByTestId("conversation-item");
+  if ((await items.count()) < 2) return;
+  const first = await items.nth(0).getAttribute("data-conversation-id");
+  const second = await items.nth(1).getAttribute("data-conversation-id");
+  await page.goto(page.url().replace(/\/inbox.*$/, `/inbox/${first}`));
+  await page.getByTestId("conversation-view").waitFor();
+  await page.keyboard.press("j");
+  await page.waitForURL(new RegExp(`/inbox/${second}$`));
+  await page.keyboard.press("k");
+  await page.waitForURL(new RegExp(`/inbox/${first}$`));
+});
+
+test("at phone width the list and the conversation take the whole screen in turn", async () => {
+  const { page } = browser;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(page.url().replace(/\/inbox.*$/, "/inbox"));
+  await page.getByTestId("conversation-item").first().waitFor();
+  await shot(page, "inbox-phone");
+  await page.getByTestId("conversation-item").first().click();
+  await page.getByTestId("conversation-view").waitFor();
+  assert.equal(await page.getByTestId("conversation-list").isVisible(), false);
+  await shot(page, "conversation-phone");
+});

@@ -1,0 +1,135 @@
+// Shared by the end-to-end tests: a real Chromium (Debian's package, driven by playwright-core)
+// against a running platform described by `funnel dev`'s dev.json.
+//
+// Environment: FUNNEL_E2E_DEV_JSON (path to dev.json, required), FUNNEL_E2E_SCREENSHOTS
+// (directory for screenshots; default ../test-artifacts/screenshots), CHROMIUM (default
+// /usr/bin/chromium).
+import { createHmac, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devJson = process.env.FUNNEL_E2E_DEV_JSON;
+if (!devJson) throw new Error("FUNNEL_E2E_DEV_JSON must point at a running `funnel dev`'s dev.json");
+export const dev = JSON.parse(fs.readFileSync(devJson, "utf8"));
+export const BASE = dev.processes.api.url.replace(/\/$/, "");
+export const SANDBOX = dev.processes.sandbox.url.replace(/\/$/, "");
+const RECEIVER = (dev.processes.receiver.webhook_url ?? `${dev.processes.receiver.url.replace(/\/$/, "")}/webhook`);
+export const DEMO = { email: dev.demo.email, password: dev.demo.password };
+export const SCREENSHOTS = process.env.FUNNEL_E2E_SCREENSHOTS ?? path.resolve(here, "../../test-artifacts/screenshots");
+fs.mkdirSync(SCREENSHOTS, { recursive: true });
+
+// Without the background-networking flags Chromium keeps calling home on a closed network.
+export const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+/** A fresh browser profile; `close()` removes it. */
+export async function launch({ width = 1366, height = 820 } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "funnel-e2e-profile-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width, height },
+    timezoneId: "UTC",
+    locale: "en-GB",
+  });
+  context.setDefaultTimeout(20_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return {
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+export async function signIn(page, { email, password } = DEMO) {
+  await page.goto(`${BASE}/app/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/app\/inbox/);
+}
+
+/** A customer number nobody else in this run uses (the 24-hour window opens with its message). */
+export function newCustomer() {
+  return `9198${String(Date.now()).slice(-6)}${Math.floor(Math.random() * 90 + 10)}`;
+}
+
+/** Post a signed webhook for one inbound text, exactly as Meta would (what `funnel simulate` does). */
+export async function customerSays(waId, text, name) {
+  const wamid = `wamid.E2E${randomBytes(12).toString("hex").toUpperCase()}`;
+  const payload = {
+    object: "whatsapp_business_account",
+    entry: [{
+      id: dev.channel.waba_id,
+      changes: [{
+        field: "messages",
+        value: {
+          messaging_product: "whatsapp",
+          metadata: { display_phone_number: dev.channel.display_phone_number ?? "15550783881", phone_number_id: dev.channel.phone_number_id },
+          contacts: [{ profile: { name }, wa_id: waId }],
+          messages: [{ from: waId, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: text } }],
+        },
+      }],
+    }],
+  };
+  const body = JSON.stringify(payload);
+  const signature = createHmac("sha256", dev.channel.app_secret).update(body).digest("hex");
+  const response = await fetch(RECEIVER, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Hub-Signature-256": `sha256=${signature}` },
+    body,
+  });
+  if (response.status !== 200) throw new Error(`receiver answered ${response.status}`);
+  return wamid;
+}
+
+/** Messages the sandbox recorded as sent to `waId` (what reached "WhatsApp"). */
+export async function sentTo(waId) {
+  const response = await fetch(`${SANDBOX}/sandbox/sent?to=${waId}`);
+  const records = await response.json();
+  return records.filter((r) => r.kind === "message" && r.status === "accepted");
+}
+
+export async function waitFor(fn, { timeout = 30_000, interval = 250, what = "condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** REST as the demo owner (setting up a viewer, for instance). */
+export async function ownerApi(pathname, { method = "GET", json } = {}) {
+  const login = await fetch(`${BASE}/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO),
+  });
+  const { access_token } = await login.json();
+  const response = await fetch(`${BASE}${pathname}`, {
+    method,
+    headers: { Authorization: `Bearer ${access_token}`, ...(json ? { "Content-Type": "application/json" } : {}) },
+    body: json ? JSON.stringify(json) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
