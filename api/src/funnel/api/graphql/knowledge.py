@@ -151,6 +151,7 @@ class Query:
             principal.organisation_id,
             build_embedder(info.context.resources.settings),
             request,
+            threshold=info.context.resources.settings.grounding_threshold,
         )
         return KnowledgeSearchResult(
             hits=[

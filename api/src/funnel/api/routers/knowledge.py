@@ -106,5 +106,9 @@ async def test_search(
     resources: ResourcesDep,
 ) -> SearchResult:
     return await service.preview_search(
-        session, principal.organisation_id, build_embedder(resources.settings), body
+        session,
+        principal.organisation_id,
+        build_embedder(resources.settings),
+        body,
+        threshold=resources.settings.grounding_threshold,
     )

@@ -197,7 +197,7 @@ def search_(
 ) -> None:
     """Hybrid search as the pipeline runs it: ranked chunks with their scores."""
     from funnel.core.knowledge.ingest import scoped_session
-    from funnel.core.knowledge.search import DEFAULT_CONFIDENCE_THRESHOLD, search
+    from funnel.core.knowledge.search import search
 
     async def main() -> None:
         async with (
@@ -214,10 +214,9 @@ def search_(
                 f"{hit.title}{page}"
             )
             typer.echo(f"   {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
-        grounded = bool(hits) and hits[0].score >= DEFAULT_CONFIDENCE_THRESHOLD
-        typer.echo(
-            f"{'grounded' if grounded else 'no grounding'} "
-            f"(threshold {DEFAULT_CONFIDENCE_THRESHOLD})"
-        )
+        # The threshold the bot uses with this embedder, so the verdict is the bot's.
+        threshold = ctx.settings.grounding_threshold
+        grounded = bool(hits) and hits[0].score >= threshold
+        typer.echo(f"{'grounded' if grounded else 'no grounding'} (threshold {threshold})")
 
     _run(main())

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
 from funnel.core.errors import NotFound, ValidationFailed
-from funnel.core.htl.schemas import DEFAULT_GROUNDING_THRESHOLD
 from funnel.core.knowledge import ingest
 from funnel.core.knowledge.repository import KnowledgeDocumentRepository
 from funnel.core.knowledge.schemas import IngestReport, KnowledgeInputError
@@ -161,10 +160,15 @@ async def preview_search(
     organisation_id: uuid.UUID,
     embedder: Embedder,
     request: SearchRequest,
+    *,
+    threshold: float,
 ) -> SearchResult:
-    """What retrieval finds for a question: the chunks the bot would be given, with scores."""
+    """What retrieval finds for a question: the chunks the bot would be given, with scores.
+
+    ``threshold`` must be the one the bot uses (``Settings.grounding_threshold``, which depends
+    on the embedder), so "grounded" here means what it means to the bot.
+    """
     hits = await search(session, organisation_id, request.query, embedder, request.top_k)
-    threshold = DEFAULT_GROUNDING_THRESHOLD
     return SearchResult(
         hits=[
             SearchHitRead(
