@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 DEV_ARGS ?=
 
-.PHONY: setup uv check test pytest dev
+.PHONY: setup uv check test pytest dev frontend
 
 # uv is the one tool installed into the machine's Python; PIP_BREAK_SYSTEM_PACKAGES lets that
 # happen on a Debian-packaged (PEP 668) Python and does nothing elsewhere.
@@ -47,6 +47,13 @@ pytest: setup
 ## test: the static checks, then every test
 test: check pytest
 
+## frontend: install the dashboard's exact dependencies and build it into frontend/dist
+frontend:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
 ## dev: start the whole platform locally (see `funnel dev --help`); Ctrl-C stops it
+# The API serves the dashboard from frontend/dist: built once here when it is missing (with
+# Node installed; without it the API explains how to build it).
 dev: setup
+	@if [ ! -f frontend/dist/index.html ] && command -v npm >/dev/null; then $(MAKE) frontend; fi
 	$(BIN)/funnel dev $(DEV_ARGS)
