@@ -19,6 +19,7 @@ export const PAGES: PageEntry[] = [
   { path: "/dashboard", label: "Dashboard", icon: "dashboard", component: lazy(() => import("./dashboard/DashboardPage")) },
   { path: "/inbox/*", label: "Inbox", icon: "chat", component: lazy(() => import("./inbox/InboxPage")) },
   { path: "/simulator", label: "Try it", icon: "phone", minRole: "ADMIN", component: lazy(() => import("./simulator/SimulatorPage")) },
+  { path: "/leads/*", label: "Leads", icon: "user", component: lazy(() => import("./leads/LeadsPage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 
