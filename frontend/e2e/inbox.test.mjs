@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { customerSays, launch, newCustomer, sentTo, shot, signIn, waitFor } from "./support.mjs";
+import { SANDBOX, customerSays, launch, newCustomer, sentTo, shot, signIn, waitFor } from "./support.mjs";
 
 let browser;
 const customer = newCustomer();
@@ -70,6 +70,38 @@ test("take over, reply as a person (it reaches WhatsApp), then release to the bo
   await page.getByTestId("release").click();
   await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
   await page.getByTestId("takeover").waitFor();
+});
+
+test("a photo goes out as media, and a send WhatsApp refuses shows as failed with the reason", async () => {
+  const { page } = browser;
+  await page.getByTestId("takeover").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Human" }).waitFor();
+  // A 1×1 PNG (the API checks the magic bytes).
+  const png = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  await page.locator('input[type="file"]').setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: png });
+  await page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: "Photo" }).waitFor();
+  await waitFor(async () => (await sentTo(customer)).find((r) => r.body?.type === "image"), { what: "the photo in the sandbox" });
+
+  // The next send to this customer is accepted, then reported failed by status webhook.
+  const rule = await fetch(`${SANDBOX}/sandbox/script`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify([{ to: customer, async_error_code: 131026 }]),
+  });
+  assert.equal(rule.ok, true);
+  const doomed = `This one will not arrive (${customer.slice(-4)})`;
+  await page.getByTestId("composer-input").fill(doomed);
+  await page.getByTestId("composer-send").click();
+  const bubble = page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: doomed });
+  await bubble.locator('[data-testid="tick"][data-status="FAILED"]').waitFor({ timeout: 30_000 });
+  const reason = await bubble.getByTestId("fail-reason").textContent();
+  assert.match(reason, /131026/);
+  await shot(page, "inbox-failed");
+  await page.getByTestId("release").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
 });
 
 test("j and k move through the conversation list", async () => {

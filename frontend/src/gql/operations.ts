@@ -23,6 +23,7 @@ export const ConversationListFields = gql`
     sentiment
     needsAttention
     attentionReason
+    attentionRaisedAt
     lastMessageAt
     lastMessagePreview
     windowOpen
@@ -71,7 +72,6 @@ export const ConversationQuery = gql`
       humanSince
       autoReleaseAt
       closedAt
-      attentionRaisedAt
       createdAt
       lead { id name waId optedOut language tags }
       messages(first: $first, after: $after) {

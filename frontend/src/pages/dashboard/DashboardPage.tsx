@@ -60,7 +60,7 @@ function AttentionQueue() {
               <tr key={r.id} className="link" onClick={() => navigate(`/inbox/${r.id}`)}>
                 <td><strong>{leadName(r.lead)}</strong><div className="small muted">{titleCase(r.stage)}</div></td>
                 <td className="small">{r.attentionReason ?? "—"}</td>
-                <td className="small muted">{relativeTime(r.lastMessageAt)}</td>
+                <td className="small muted">{relativeTime(r.attentionRaisedAt ?? r.lastMessageAt)}</td>
               </tr>
             ))}
           </tbody>

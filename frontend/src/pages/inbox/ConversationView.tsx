@@ -51,7 +51,7 @@ function Bubble({ message, onTrace }: { message: Message; onTrace: (id: string) 
         {message.type !== "TEXT" && message.type !== "SYSTEM" ? (
           <div className="kind"><Icon name={KIND_ICON[message.type] ?? "chat"} size={14} /> {KIND_LABEL[message.type] ?? titleCase(message.type)}</div>
         ) : null}
-        {message.text ? <div>{message.text}</div> : null}
+        {message.text && !(message.type !== "TEXT" && /^\[[\w ]+\]$/.test(message.text)) ? <div>{message.text}</div> : null}
         <div className="bubble-meta">
           <span>{clockTime(message.createdAt)}</span>
           {tick.symbol ? <span className={`tick ${tick.tone}`} title={tick.label} aria-label={tick.label} data-testid="tick" data-status={message.status}>{tick.symbol}</span> : null}
