@@ -34,9 +34,11 @@ from funnel.api.graphql.context import Info
 from funnel.api.graphql.live import stream
 from funnel.api.graphql.loaders import by_id, user_by_id
 from funnel.api.graphql.permissions import IsAuthenticated, IsUser
+from funnel.core.conversations.repository import inbox_page
 from funnel.core.conversations.schemas import ConversationRead
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.events import Event, EventType
+from funnel.core.leads.pagination import Cursor
 from funnel.core.leads.schemas import LeadRead
 from funnel.core.models import Conversation as ConversationModel
 from funnel.core.models import Lead as LeadModel
@@ -678,14 +680,15 @@ def _inbox_statement(
     with_last_message: bool,
 ) -> sa.Select[Any]:
     """The inbox page: newest activity first (conversations with no message yet last), keyset
-    paginated on ``(last_message_at, id)`` so concurrent inserts neither repeat nor skip rows.
+    paginated on ``(last_message_at, id)`` so concurrent inserts neither repeat nor skip rows
+    (see :func:`funnel.core.conversations.repository.inbox_page`, shared with REST).
 
     With the page, in the same statement when the query selects them: each conversation's lead
     (on the tenant's ``(organisation_id, id)`` key) and its newest message (a LATERAL top-1 on
     ``messages (organisation_id, conversation_id, created_at)``, whose cost does not grow with
     the conversation's length). The plan walks ``conversations (organisation_id,
     last_message_at DESC NULLS LAST)`` in order through two nested loops and stops at
-    ``limit`` rows: one round trip for the whole page.
+    ``limit`` rows (after a cursor, bounded by it): one round trip for the whole page.
     """
     c = ConversationModel
     columns: list[Any] = list(_CONVERSATION_SELECT)
@@ -723,19 +726,8 @@ def _inbox_statement(
             statement = statement.where(
                 sa.or_(c.lead_id.in_(leads), c.last_message_preview.ilike(pattern))
             )
-    if after is not None:
-        at, row_id = after
-        if at is None:
-            statement = statement.where(c.last_message_at.is_(None), c.id < row_id)
-        else:
-            statement = statement.where(
-                sa.or_(
-                    c.last_message_at < at,
-                    sa.and_(c.last_message_at == at, c.id < row_id),
-                    c.last_message_at.is_(None),
-                )
-            )
-    return statement.order_by(c.last_message_at.desc().nulls_last(), c.id.desc()).limit(limit)
+    cursor = Cursor(at=after[0], id=after[1]) if after is not None else None
+    return inbox_page(statement, cursor, limit)
 
 
 def _record(row: Sequence[Any], start: int, names: Sequence[str]) -> SimpleNamespace | None:
