@@ -9,6 +9,7 @@ import { ApprovedTemplatesQuery, SendMessageMutation } from "../../gql/operation
 import type { ApprovedTemplatesQuery as TemplatesData, SendMessageMutation as SendData, SendMessageMutationVariables } from "../../gql/generated";
 import { authedFetch, errorMessage } from "../../lib/auth";
 import { duration } from "../../lib/format";
+import { sendFailure } from "./sendResult";
 import { composerMode, parametersComplete, renderTemplate, templatePlaceholders, windowState } from "../../lib/window";
 
 interface Template {
@@ -29,21 +30,6 @@ const QUICK_REPLIES = [
 
 function newKey(): string {
   return typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-}
-
-export function sendFailure(result: SendData["sendMessage"]): string | null {
-  switch (result.__typename) {
-    case "MessageQueued":
-      return null;
-    case "WindowClosed":
-      return `The 24-hour window is closed: ${result.message}`;
-    case "OptedOut":
-      return `Not sent: ${result.message}`;
-    case "ValidationProblem":
-      return result.message;
-    default:
-      return "message" in result ? String(result.message) : "The message was not sent.";
-  }
 }
 
 export function Composer(props: {

@@ -2,33 +2,14 @@ import { useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { Link } from "react-router-dom";
 import { Avatar, Badge, EmptyState, Skeleton } from "../../components/ui";
-import type { ConversationFilter } from "../../gql/generated";
 import { leadName, relativeTime, titleCase } from "../../lib/format";
 import { tickFor } from "../../lib/ticks";
 import type { ConversationRow } from "./useConversations";
+import { QUICK_FILTERS, type QuickFilter } from "./filters";
+
+export { filterFor, type QuickFilter } from "./filters";
 
 const ROW = 74;
-
-export type QuickFilter = "all" | "attention" | "human" | "bot" | "mine" | "closed";
-export const QUICK_FILTERS: Array<{ key: QuickFilter; label: string }> = [
-  { key: "all", label: "All" },
-  { key: "attention", label: "Needs attention" },
-  { key: "human", label: "Human" },
-  { key: "bot", label: "Bot" },
-  { key: "mine", label: "Mine" },
-  { key: "closed", label: "Closed" },
-];
-
-export function filterFor(quick: QuickFilter, search: string, me: string | null): ConversationFilter {
-  const filter: ConversationFilter = {};
-  if (quick === "attention") filter.needsAttention = true;
-  if (quick === "human") filter.mode = "HUMAN";
-  if (quick === "bot") filter.mode = "BOT";
-  if (quick === "closed") filter.mode = "CLOSED";
-  if (quick === "mine" && me) filter.assignedTo = me;
-  if (search.trim()) filter.search = search.trim();
-  return filter;
-}
 
 function ModeBadge({ row }: { row: ConversationRow }) {
   if (row.needsAttention) return <Badge tone="warn" title={row.attentionReason ?? undefined}>Attention</Badge>;
