@@ -78,6 +78,11 @@ export type MessageStatus =
   | 'RECEIVED'
   | 'SENT';
 
+export type NamedExampleInput = {
+  name: string;
+  value: string;
+};
+
 export type PipelineRunStatus =
   | 'FAILED'
   | 'RUNNING'
@@ -113,10 +118,64 @@ export type Sentiment =
   | 'POSITIVE'
   | 'UNINTERESTED';
 
+export type TemplateButtonInput = {
+  example?: string | null | undefined;
+  phoneNumber?: string | null | undefined;
+  text: string;
+  type: TemplateButtonType;
+  url?: string | null | undefined;
+};
+
+export type TemplateButtonType =
+  | 'PHONE_NUMBER'
+  | 'QUICK_REPLY'
+  | 'URL';
+
 export type TemplateCategory =
   | 'AUTHENTICATION'
   | 'MARKETING'
   | 'UTILITY';
+
+export type TemplateContentInput = {
+  body: string;
+  bodyExamples?: Array<string> | null | undefined;
+  bodyNamedExamples?: Array<NamedExampleInput> | null | undefined;
+  buttons?: Array<TemplateButtonInput>;
+  footer?: string | null | undefined;
+  header?: TemplateHeaderInput | null | undefined;
+};
+
+export type TemplateCreateInput = {
+  category: TemplateCategory;
+  content: TemplateContentInput;
+  language: string;
+  name: string;
+  parameterFormat?: TemplateParameterFormat;
+  purpose?: TemplatePurpose | null | undefined;
+};
+
+export type TemplateHeaderFormat =
+  | 'DOCUMENT'
+  | 'IMAGE'
+  | 'TEXT'
+  | 'VIDEO';
+
+export type TemplateHeaderInput = {
+  examples?: Array<string>;
+  format?: TemplateHeaderFormat;
+  text?: string | null | undefined;
+};
+
+export type TemplateParameterFormat =
+  | 'NAMED'
+  | 'POSITIONAL';
+
+export type TemplatePurpose =
+  | 'CTA'
+  | 'CUSTOM'
+  | 'FOLLOWUP'
+  | 'HANDOFF'
+  | 'REENGAGEMENT';
 
 export type TemplateStatus =
   | 'APPROVED'
@@ -131,6 +190,13 @@ export type TemplateStatus =
   | 'PENDING'
   | 'PENDING_DELETION'
   | 'REJECTED';
+
+export type TemplateUpdateInput = {
+  category?: TemplateCategory | null | undefined;
+  content?: TemplateContentInput | null | undefined;
+  parameterFormat?: TemplateParameterFormat | null | undefined;
+  purpose?: TemplatePurpose | null | undefined;
+};
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -401,4 +467,96 @@ export type EraseLeadMutation = { eraseLead:
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type TemplateFieldsFragment = { id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string };
+
+export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TemplatesQuery = { templates: Array<{ id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string }> };
+
+export type CreateTemplateMutationVariables = Exact<{
+  input: TemplateCreateInput;
+}>;
+
+
+export type CreateTemplateMutation = { createTemplate:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Template', id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type UpdateTemplateMutationVariables = Exact<{
+  id: string;
+  input: TemplateUpdateInput;
+}>;
+
+
+export type UpdateTemplateMutation = { updateTemplate:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Template', id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SubmitTemplateMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SubmitTemplateMutation = { submitTemplate:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Template', id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type ResubmitTemplateMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ResubmitTemplateMutation = { resubmitTemplate:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Template', id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SyncTemplatesMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SyncTemplatesMutation = { syncTemplates:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'TemplateSyncReport', updated: number, imported: number }
+    | { __typename: 'UpstreamError', message: string, code: string }
+   };
+
+export type DeleteTemplateMutationVariables = Exact<{
+  id: string;
+  confirm: boolean;
+}>;
+
+
+export type DeleteTemplateMutation = { deleteTemplate:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
    };

@@ -20,6 +20,7 @@ export const PAGES: PageEntry[] = [
   { path: "/inbox/*", label: "Inbox", icon: "chat", component: lazy(() => import("./inbox/InboxPage")) },
   { path: "/simulator", label: "Try it", icon: "phone", minRole: "ADMIN", component: lazy(() => import("./simulator/SimulatorPage")) },
   { path: "/leads/*", label: "Leads", icon: "user", component: lazy(() => import("./leads/LeadsPage")) },
+  { path: "/templates/*", label: "Templates", icon: "file", component: lazy(() => import("./templates/TemplatesPage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { BASE, launch, shot, signIn } from "./support.mjs";
+
+let browser;
+const name = `e2e_offer_${Date.now().toString(36)}`;
+
+before(async () => {
+  browser = await launch();
+  await signIn(browser.page);
+});
+after(async () => { await browser?.close(); });
+
+test("the builder checks Meta's limits, previews, creates a draft and submits it", async () => {
+  const { page, errors } = browser;
+  await page.goto(`${BASE}/app/templates`);
+  await page.getByTestId("template-new").click();
+  await page.getByLabel("Name", { exact: true }).fill("Bad Name");
+  await page.getByLabel("Body", { exact: true }).fill("Hi {{1}}, your offer {{3}} ends soon.");
+  await page.getByTestId("template-save").click();
+  await page.getByText("Lowercase letters, digits and underscores only.").waitFor();
+  await page.getByText(/numbered in order/).waitFor();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Body", { exact: true }).fill("Hi {{1}}, your offer {{2}} ends soon.");
+  await page.getByLabel("Example for {{1}}").fill("Asha");
+  await page.getByLabel("Example for {{2}}").fill("20% off");
+  await page.getByLabel("Footer", { exact: true }).fill("Chai & Co.");
+  await page.getByRole("button", { name: "+ Button" }).click();
+  await page.getByLabel("Button 1 text").fill("Yes please");
+  const preview = page.getByTestId("template-preview");
+  await preview.getByText("Hi Asha, your offer 20% off ends soon.").waitFor();
+  await preview.getByText("Yes please").waitFor();
+  await shot(page, "template-builder");
+  await page.getByTestId("template-save").click();
+  const row = page.getByTestId("template-row").filter({ hasText: name });
+  await row.waitFor();
+  await row.getByText("Draft").waitFor();
+  await row.getByRole("button", { name: "Submit" }).click();
+  await row.getByText(/Pending|Approved/).waitFor();
+  await shot(page, "templates");
+  assert.deepEqual(errors, []);
+});
