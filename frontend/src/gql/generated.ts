@@ -25,6 +25,33 @@ export type ConversationStage =
   | 'PRICING'
   | 'QUALIFICATION';
 
+export type CtaCreateInput = {
+  buttonText?: string | null | undefined;
+  description?: string | null | undefined;
+  isActive?: boolean;
+  name: string;
+  payload?: any;
+  type: CtaType;
+  url?: string | null | undefined;
+};
+
+export type CtaType =
+  | 'BOOK_CALL'
+  | 'BOOK_DEMO'
+  | 'CUSTOM'
+  | 'SEND_LINK'
+  | 'VISIT';
+
+export type CtaUpdateInput = {
+  buttonText?: string | null | undefined;
+  description?: string | null | undefined;
+  isActive?: boolean | null | undefined;
+  name?: string | null | undefined;
+  payload?: any;
+  type?: CtaType | null | undefined;
+  url?: string | null | undefined;
+};
+
 export type IntentLevel =
   | 'HIGH'
   | 'LOW'
@@ -394,6 +421,68 @@ export type SimulateCustomerMessageMutation = { simulateCustomerMessage:
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'SimulatedMessage', wamid: string, channelId: string }
     | { __typename: 'UpstreamError', message: string, code: string }
+   };
+
+export type CtaFieldsFragment = { id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string };
+
+export type CtasQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CtasQuery = { ctas: Array<{ id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string }> };
+
+export type CreateCtaMutationVariables = Exact<{
+  input: CtaCreateInput;
+}>;
+
+
+export type CreateCtaMutation = { createCta:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Cta', id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type UpdateCtaMutationVariables = Exact<{
+  id: string;
+  input: CtaUpdateInput;
+}>;
+
+
+export type UpdateCtaMutation = { updateCta:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Cta', id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SetCtaActiveMutationVariables = Exact<{
+  id: string;
+  active: boolean;
+}>;
+
+
+export type SetCtaActiveMutation = { setCtaActive:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Cta', id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type DeleteCtaMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteCtaMutation = { deleteCta:
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
    };
 
 export type LeadFieldsFragment = { id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string };

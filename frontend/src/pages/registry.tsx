@@ -21,6 +21,7 @@ export const PAGES: PageEntry[] = [
   { path: "/simulator", label: "Try it", icon: "phone", minRole: "ADMIN", component: lazy(() => import("./simulator/SimulatorPage")) },
   { path: "/leads/*", label: "Leads", icon: "user", component: lazy(() => import("./leads/LeadsPage")) },
   { path: "/templates/*", label: "Templates", icon: "file", component: lazy(() => import("./templates/TemplatesPage")) },
+  { path: "/ctas", label: "CTAs", icon: "pointer", component: lazy(() => import("./ctas/CtasPage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 
