@@ -58,7 +58,10 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
+/** Sign in through the login form (signing out whoever was signed in first). */
 export async function signIn(page, { email, password } = DEMO) {
+  await page.goto(`${BASE}/app/login`);
+  await page.evaluate(() => localStorage.clear());
   await page.goto(`${BASE}/app/login`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
