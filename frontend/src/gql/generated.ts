@@ -59,6 +59,17 @@ export type IntentLevel =
   | 'UNKNOWN'
   | 'VERY_HIGH';
 
+export type KnowledgeDocumentStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'PROCESSING'
+  | 'READY';
+
+export type KnowledgeDocumentType =
+  | 'MARKDOWN'
+  | 'PDF'
+  | 'TEXT';
+
 export type LeadFilter = {
   createdFrom?: string | null | undefined;
   createdTo?: string | null | undefined;
@@ -480,6 +491,30 @@ export type DeleteCtaMutationVariables = Exact<{
 
 
 export type DeleteCtaMutation = { deleteCta:
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+   };
+
+export type KnowledgeDocumentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type KnowledgeDocumentsQuery = { knowledgeDocuments: Array<{ id: string, title: string, filename: string | null, docType: KnowledgeDocumentType, sizeBytes: number, status: KnowledgeDocumentStatus, progress: number, chunkCount: number, error: string | null, createdAt: string, processedAt: string | null }> };
+
+export type KnowledgeSearchQueryVariables = Exact<{
+  query: string;
+  topK: number;
+}>;
+
+
+export type KnowledgeSearchQuery = { knowledgeSearch: { grounded: boolean, threshold: number, hits: Array<{ chunkId: string, documentId: string, title: string, content: string, page: number | null, score: number }> } };
+
+export type DeleteKnowledgeDocumentMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteKnowledgeDocumentMutation = { deleteKnowledgeDocument:
     | { __typename: 'Deleted', id: string }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }

@@ -22,6 +22,7 @@ export const PAGES: PageEntry[] = [
   { path: "/leads/*", label: "Leads", icon: "user", component: lazy(() => import("./leads/LeadsPage")) },
   { path: "/templates/*", label: "Templates", icon: "file", component: lazy(() => import("./templates/TemplatesPage")) },
   { path: "/ctas", label: "CTAs", icon: "pointer", component: lazy(() => import("./ctas/CtasPage")) },
+  { path: "/knowledge", label: "Knowledge", icon: "search", component: lazy(() => import("./knowledge/KnowledgePage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 
