@@ -178,6 +178,34 @@ async def produce(
         await producer.stop()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def postgres_pids(data_dir: Path) -> list[int]:
+    """The bench's PostgreSQL server (from its ``postmaster.pid``) and its backends."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(entry.name))
+    return pids
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -197,6 +225,7 @@ async def run_phase(
     in_flight: int,
     workdir: Path,
     label: str,
+    pg_data_dir: Path,
     profile: bool = False,
 ) -> dict[str, Any]:
     name = f"bench_{label}_{uuid.uuid4().hex[:6]}"
@@ -263,13 +292,15 @@ async def run_phase(
                 "raw",
                 "--output",
                 str(workdir / f"profile-{label}.txt"),
-                "--idle",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
     started = time.monotonic()
+    assert worker.pid is not None
     done_at: list[tuple[float, int, int]] = []
+    #: (worker, PostgreSQL) CPU seconds at each row of ``done_at``.
+    cpu_at: list[tuple[float, float]] = []
     try:
         while True:
             await asyncio.sleep(1.0)
@@ -292,6 +323,7 @@ async def run_phase(
                     ).scalar_one()
                 )
             done_at.append((time.monotonic() - started, answered, runs))
+            cpu_at.append((cpu_seconds([worker.pid]), cpu_seconds(postgres_pids(pg_data_dir))))
             if answered >= total or time.monotonic() - started > 600:
                 break
         assert worker.pid is not None
@@ -308,6 +340,12 @@ async def run_phase(
     last = next((row for row in done_at if row[1] >= high), done_at[-1])
     span = max(last[0] - first[0], 1e-9)
     sustained = (last[2] - first[2]) / span  # turns (pipeline runs) per second
+    # CPU per turn over the same window (start-up excluded). PostgreSQL backends that exited in
+    # between are not counted: a lower bound, though the worker's pool keeps its connections.
+    i, j = done_at.index(first), done_at.index(last)
+    window_turns = max(last[2] - first[2], 1)
+    worker_cpu_ms = (cpu_at[j][0] - cpu_at[i][0]) / window_turns * 1000
+    pg_cpu_ms = max(cpu_at[j][1] - cpu_at[i][1], 0.0) / window_turns * 1000
     messages_rate = (last[1] - first[1]) / span
     overheads = []
     for line in log_file.read_text().splitlines():
@@ -348,6 +386,8 @@ async def run_phase(
         if overheads
         else None,
         "peak_rss_mb": round(peak, 1),
+        "worker_cpu_ms_per_turn": round(worker_cpu_ms, 2),
+        "postgres_cpu_ms_per_turn": round(pg_cpu_ms, 2),
         "in_order": in_order,
     }
 
@@ -401,6 +441,7 @@ async def main() -> None:
                         in_flight=args.in_flight,
                         workdir=workdir,
                         label=label,
+                        pg_data_dir=pg.data_dir,
                         profile=args.profile,
                     )
                 )
@@ -417,14 +458,16 @@ async def main() -> None:
     print(f"ceiling from the in-flight limit: {ceiling:.0f} turns/s")
     header = (
         f"{'phase':<12} {'turns':>7} {'elapsed s':>9} {'turns/s':>8} {'ovh p50 ms':>10} "
-        f"{'ovh p99 ms':>10} {'peak MB':>8} {'in order':>8}"
+        f"{'ovh p99 ms':>10} {'peak MB':>8} {'in order':>8} {'worker cpu ms/turn':>18} "
+        f"{'pg cpu ms/turn':>14}"
     )
     print(header)
     for r in results:
         print(
             f"{r['label']:<12} {r['turns']:>7} {r['elapsed_s']:>9} {r['sustained_turns_per_s']:>8} "
             f"{r['overhead_p50_ms']:>10} {r['overhead_p99_ms']:>10} {r['peak_rss_mb']:>8} "
-            f"{r['in_order']!s:>8}"
+            f"{r['in_order']!s:>8} {r['worker_cpu_ms_per_turn']:>18} "
+            f"{r['postgres_cpu_ms_per_turn']:>14}"
         )
     out = ROOT / "bench" / "results" / "worker_throughput.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,16 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from funnel.core.settings import DatabaseSettings
 
 
-def create_engine(settings: DatabaseSettings, *, application_name: str = "funnel") -> AsyncEngine:
+def create_engine(
+    settings: DatabaseSettings, *, application_name: str = "funnel", pre_ping: bool = True
+) -> AsyncEngine:
     """An asyncpg engine with the configured pool and a server-side statement timeout.
 
     The timeout is a connection parameter (``server_settings``) rather than a per-query option,
-    so it also bounds queries nobody remembered to bound; ``pool_pre_ping`` drops connections a
-    failover or an idle timeout killed instead of failing the next request with them.
+    so it also bounds queries nobody remembered to bound. ``pre_ping`` drops connections a
+    failover or an idle timeout killed instead of failing the next request with them, at the
+    cost of one round trip per checkout; a caller that retries a transaction which hit a
+    dropped connection (the worker does) can turn it off.
     """
     url = settings.url.get_secret_value()
     if not url:
@@ -24,7 +28,7 @@ def create_engine(settings: DatabaseSettings, *, application_name: str = "funnel
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),

@@ -48,7 +48,10 @@ class Resources:
         *,
         dead_letters: AIOKafkaProducer | None = None,
     ) -> Resources:
-        engine = create_engine(settings.database, application_name="funnel-worker")
+        # No ping per checkout (a round trip per transaction, ~10 per turn): every worker
+        # transaction that hits a dropped connection is retried (handlers, sender, scheduler),
+        # and the invalidated connection is replaced then.
+        engine = create_engine(settings.database, application_name="funnel-worker", pre_ping=False)
         sessions = session_factory(engine)
         return cls(
             settings=settings,
