@@ -34,5 +34,6 @@ describe("format", () => {
   });
   it("titleCase", () => {
     expect(titleCase("VERY_HIGH")).toBe("Very high");
+    expect(titleCase("cta")).toBe("CTA");
   });
 });

@@ -76,7 +76,10 @@ export function maskNumber(waId: string): string {
   return `+${digits.slice(0, 4)}••••${digits.slice(-3)}`;
 }
 
+const ACRONYMS = new Set(["cta", "ai", "llm", "url"]);
+
 export function titleCase(value: string): string {
+  if (ACRONYMS.has(value.toLowerCase())) return value.toUpperCase();
   const lower = value.replace(/_/g, " ").toLowerCase();
   return lower.charAt(0).toUpperCase() + lower.slice(1);
 }

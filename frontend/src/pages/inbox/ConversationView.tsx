@@ -12,7 +12,7 @@ import type {
   ConversationQuery as ConversationData, ConversationQueryVariables, MembersQuery as MembersData,
 } from "../../gql/generated";
 import { onReconnect } from "../../lib/client";
-import { clockTime, dayLabel, leadName, maskNumber, titleCase } from "../../lib/format";
+import { clockTime, dayLabel, duration, leadName, maskNumber, titleCase } from "../../lib/format";
 import { useDebounced } from "../../lib/live";
 import { failureReason, tickFor } from "../../lib/ticks";
 import { useSession } from "../../lib/session";
@@ -181,6 +181,12 @@ export function ConversationView({ conversationId }: { conversationId: string })
           </Badge>
           {conversation.needsAttention ? <Badge tone="warn" title={conversation.attentionReason ?? undefined}>Needs attention{conversation.attentionReason ? `: ${conversation.attentionReason}` : ""}</Badge> : null}
           {conversation.lead?.optedOut ? <Badge tone="danger">Opted out</Badge> : null}
+          {conversation.mode === "HUMAN" && conversation.autoReleaseAt ? (
+            <Badge title={`The bot takes the conversation back at ${clockTime(conversation.autoReleaseAt)} unless someone replies`}>
+              bot resumes in {duration(Date.parse(conversation.autoReleaseAt) - Date.now())}
+            </Badge>
+          ) : null}
+          {(conversation.lead?.tags ?? []).slice(0, 3).map((t) => <Badge key={t}>#{t}</Badge>)}
         </div>
         {canEdit ? <Actions conversation={conversation} onChanged={reload} /> : null}
       </header>
