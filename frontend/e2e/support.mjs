@@ -136,3 +136,29 @@ export async function ownerApi(pathname, { method = "GET", json } = {}) {
   if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
+
+const REPO = path.resolve(here, "../..");
+
+/** End a customer's 24-hour window in the database (no API does that, rightly). */
+export async function closeWindow(waId) {
+  const { spawnSync } = await import("node:child_process");
+  const python = process.env.FUNNEL_E2E_PYTHON ?? path.join(REPO, ".venv/bin/python");
+  const result = spawnSync(python, ["-m", "tests.frontend.dbtool", "close-window", devJson, waId], { cwd: REPO, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`close-window failed: ${result.stderr || result.stdout}`);
+}
+
+/** GraphQL as the demo owner. */
+export async function ownerGraphql(query, variables = {}) {
+  const login = await fetch(`${BASE}/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO),
+  });
+  const { access_token } = await login.json();
+  const response = await fetch(`${BASE}/graphql`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${access_token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}

@@ -191,7 +191,10 @@ function TemplatePicker({ onSend, busy }: { onSend: (id: string, params: string[
           {template ? (
             <>
               {names.map((n, i) => (
-                <input key={n} className="input" placeholder={`Parameter {{${n}}}`} value={params[i] ?? ""} onChange={(e) => { const next = [...params]; next[i] = e.target.value; setParams(next); }} />
+                <div key={n} className="row">
+                  <span className="mono muted" style={{ width: 44 }}>{`{{${n}}}`}</span>
+                  <input className="input" placeholder={`Parameter {{${n}}}`} aria-label={`Parameter ${n}`} value={params[i] ?? ""} onChange={(e) => { const next = [...params]; next[i] = e.target.value; setParams(next); }} />
+                </div>
               ))}
               <div className="bubble human" style={{ maxWidth: "100%" }}>{renderTemplate(template.components, params)}</div>
               <div className="row">
