@@ -132,6 +132,8 @@ def test_dashboard_in_a_browser(spec: str, dev_json: Path) -> None:
         "FUNNEL_E2E_DEV_JSON": str(dev_json),
         "FUNNEL_E2E_SCREENSHOTS": str(SCREENSHOTS),
         "CHROMIUM": str(CHROMIUM),
+        # For the steps no API offers (tests/frontend/dbtool.py).
+        "FUNNEL_E2E_PYTHON": sys.executable,
         "NO_COLOR": "1",
     }
     result = subprocess.run(
