@@ -23,6 +23,7 @@ export const PAGES: PageEntry[] = [
   { path: "/templates/*", label: "Templates", icon: "file", component: lazy(() => import("./templates/TemplatesPage")) },
   { path: "/ctas", label: "CTAs", icon: "pointer", component: lazy(() => import("./ctas/CtasPage")) },
   { path: "/knowledge", label: "Knowledge", icon: "search", component: lazy(() => import("./knowledge/KnowledgePage")) },
+  { path: "/analytics", label: "Analytics", icon: "activity", component: lazy(() => import("./analytics/AnalyticsPage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 

@@ -1,0 +1,227 @@
+// Analytics for a date range in a timezone: the funnel with conversion rates, response times,
+// handoff rate, AI vs human share, CTA conversion, follow-up effectiveness, and LLM tokens and
+// cost over time.
+import { useEffect, useMemo, useState } from "react";
+import { useClient, useQuery } from "urql";
+import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Card, EmptyState, Skeleton } from "../../components/ui";
+import { useToast } from "../../components/toast";
+import type { AnalyticsPageQuery as AnalyticsData, AnalyticsPageQueryVariables } from "../../gql/generated";
+import { buckets, lastDays, todayIn, rangeProblem, share, usageQuery } from "../../lib/analyticsRange";
+import { integer, percent, seconds, titleCase, usd } from "../../lib/format";
+import { useSession } from "../../lib/session";
+import { AnalyticsPageQuery } from "./operations";
+
+const PRESETS = [7, 30, 90];
+const COLORS = ["#0f766e", "#14b8a6", "#2dd4bf", "#5eead4", "#99f6e4", "#ccfbf1", "#e6fffa"];
+
+interface UsagePoint { label: string; tokens: number; inputTokens: number; outputTokens: number; cost: number; runs: number }
+
+function timezones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  try {
+    return intl.supportedValuesOf?.("timeZone") ?? ["UTC"];
+  } catch {
+    return ["UTC"];
+  }
+}
+
+function Kpi({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid?: string }) {
+  return (
+    <Card className="kpi">
+      <div className="label">{label}</div>
+      <div className="value" data-testid={testid}>{value}</div>
+      {sub ? <div className="sub">{sub}</div> : null}
+    </Card>
+  );
+}
+
+function useUsage(dateFrom: string, dateTo: string, timezone: string | null, enabled: boolean) {
+  const client = useClient();
+  const [points, setPoints] = useState<UsagePoint[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    let cancelled = false;
+    const list = buckets(dateFrom, dateTo);
+    setPoints(null);
+    client.query(usageQuery(list), { timezone }, { requestPolicy: "network-only" }).toPromise().then((r) => {
+      if (cancelled) return;
+      if (r.error) return setError(r.error.message);
+      const data = (r.data ?? {}) as Record<string, { llm: { runs: number; inputTokens: number; outputTokens: number; costUsd: number } }>;
+      setError(null);
+      setPoints(list.map((b, i) => {
+        const llm = data[`b${i}`]?.llm ?? { runs: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+        return { label: b.label, tokens: llm.inputTokens + llm.outputTokens, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens, cost: llm.costUsd, runs: llm.runs };
+      }));
+    });
+    return () => { cancelled = true; };
+  }, [client, dateFrom, dateTo, timezone, enabled]);
+  return { points, error };
+}
+
+export default function AnalyticsPage() {
+  const toast = useToast();
+  const { viewer } = useSession();
+  const [timezone, setTimezone] = useState<string>("");
+  const zone = timezone || viewer?.organisation.timezone || null;
+  const [preset, setPreset] = useState<number | null>(7);
+  const [range, setRange] = useState(() => lastDays(7, todayIn(zone)));
+  // A preset means "the last n days" where the figures are counted.
+  useEffect(() => {
+    if (preset) setRange(lastDays(preset, todayIn(zone)));
+  }, [preset, zone]);
+  const zones = useMemo(timezones, []);
+  const problem = rangeProblem(range.dateFrom, range.dateTo);
+  const tz = timezone || null;
+  const [{ data, fetching, error }] = useQuery<AnalyticsData, AnalyticsPageQueryVariables>({
+    query: AnalyticsPageQuery,
+    variables: { dateFrom: range.dateFrom, dateTo: range.dateTo, timezone: tz },
+    pause: !!problem,
+    requestPolicy: "cache-and-network",
+  });
+  const usage = useUsage(range.dateFrom, range.dateTo, tz, !problem);
+  useEffect(() => {
+    if (error) toast.error(`Could not load analytics: ${error.message}`);
+  }, [error, toast]);
+  useEffect(() => {
+    if (usage.error) toast.error(`Could not load LLM usage: ${usage.error}`);
+  }, [usage.error, toast]);
+
+  const a = data?.analytics;
+  const presetOn = (days: number) => preset === days;
+  const shares = a ? [
+    { name: "Bot", value: a.aiShare ?? 0 },
+    { name: "People", value: a.humanShare ?? 0 },
+  ] : [];
+  const ctaRows = a ? [
+    { step: "Offered", count: a.cta.offered, rate: null as number | null },
+    { step: "Accepted", count: a.cta.accepted, rate: share(a.cta.accepted, a.cta.offered) },
+    { step: "Completed", count: a.cta.completed, rate: share(a.cta.completed, a.cta.accepted) },
+  ] : [];
+
+  return (
+    <div className="page">
+      <div className="page-head" style={{ flexWrap: "wrap", gap: 8 }}>
+        <h1 className="grow">Analytics</h1>
+        <div className="chips" role="group" aria-label="Date range">
+          {PRESETS.map((d) => <button key={d} className={`chip ${presetOn(d) ? "on" : ""}`} aria-pressed={presetOn(d)} onClick={() => setPreset(d)}>{d} days</button>)}
+        </div>
+        <label className="row small" style={{ gap: 4 }}>From<input className="input" type="date" value={range.dateFrom} onChange={(e) => { setPreset(null); setRange((r) => ({ ...r, dateFrom: e.target.value })); }} /></label>
+        <label className="row small" style={{ gap: 4 }}>To<input className="input" type="date" value={range.dateTo} onChange={(e) => { setPreset(null); setRange((r) => ({ ...r, dateTo: e.target.value })); }} /></label>
+        <select className="select" aria-label="Timezone" value={timezone} onChange={(e) => setTimezone(e.target.value)} style={{ maxWidth: 220 }}>
+          <option value="">Organisation ({viewer?.organisation.timezone ?? "default"})</option>
+          {zones.map((z) => <option key={z} value={z}>{z}</option>)}
+        </select>
+      </div>
+      {problem ? <div className="form-error" role="alert" style={{ marginBottom: 12 }}>{problem}</div> : null}
+      {a ? <div className="small muted" style={{ marginBottom: 8 }} data-testid="analytics-range">{a.range.dateFrom} to {a.range.dateTo} · {a.range.timezone}</div> : null}
+      <div className="kpis">
+        {a ? (
+          <>
+            <Kpi label="First response" value={seconds(a.responseTimes.p50Seconds)} sub={`median · p90 ${seconds(a.responseTimes.p90Seconds)}`} testid="analytics-response" />
+            <Kpi label="Handoff rate" value={percent(a.handoffRate)} sub="conversations a person joined" />
+            <Kpi label="Handled by the bot" value={percent(a.aiShare)} sub={`people ${percent(a.humanShare)}`} />
+            <Kpi label="CTA conversion" value={percent(share(a.cta.completed, a.cta.offered))} sub={`${integer(a.cta.completed)} of ${integer(a.cta.offered)} offered`} />
+            <Kpi label="Follow-up replies" value={percent(a.followups.replyRate)} sub={`${integer(a.followups.repliedWithin24h)} of ${integer(a.followups.sent)} within 24 h`} />
+            <Kpi label="LLM cost" value={usd(a.llm.costUsd)} sub={`${integer(a.llm.inputTokens + a.llm.outputTokens)} tokens · ${integer(a.llm.runs)} runs`} />
+          </>
+        ) : Array.from({ length: 6 }, (_, i) => <Card key={i} className="kpi"><Skeleton width="50%" /><Skeleton width="40%" height={28} style={{ marginTop: 8 }} /></Card>)}
+      </div>
+      <div className="grid-2">
+        <Card>
+          <h2 style={{ marginBottom: 12 }}>Funnel by stage</h2>
+          {!a ? <Skeleton height={240} /> : a.funnel.every((s) => s.reached === 0) ? <EmptyState icon="dashboard" title="No conversations in this range" /> : (
+            <>
+              <div style={{ width: "100%", height: 240 }} data-testid="analytics-funnel">
+                <ResponsiveContainer>
+                  <BarChart data={a.funnel.map((s) => ({ ...s, label: titleCase(s.stage) }))} layout="vertical" margin={{ left: 20, right: 30 }}>
+                    <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+                    <XAxis type="number" allowDecimals={false} />
+                    <YAxis type="category" dataKey="label" width={100} />
+                    <Tooltip />
+                    <Bar dataKey="reached" name="Reached" radius={[0, 6, 6, 0]}>
+                      {a.funnel.map((_, i) => <Cell key={i} fill={COLORS[i % COLORS.length]} />)}
+                    </Bar>
+                  </BarChart>
+                </ResponsiveContainer>
+              </div>
+              <table className="table" style={{ marginTop: 8 }}>
+                <thead><tr><th>Stage</th><th>Reached</th><th>From previous</th></tr></thead>
+                <tbody>{a.funnel.map((s) => <tr key={s.stage}><td>{titleCase(s.stage)}</td><td>{integer(s.reached)}</td><td>{percent(s.conversionFromPrevious)}</td></tr>)}</tbody>
+              </table>
+            </>
+          )}
+        </Card>
+        <div className="col" style={{ gap: 16, minWidth: 0 }}>
+          <Card>
+            <h2 style={{ marginBottom: 12 }}>Bot vs people</h2>
+            {!a ? <Skeleton height={180} /> : (a.aiShare ?? 0) + (a.humanShare ?? 0) === 0 ? <EmptyState icon="bot" title="No messages in this range" /> : (
+              <div style={{ width: "100%", height: 200 }}>
+                <ResponsiveContainer>
+                  <PieChart>
+                    <Pie data={shares} dataKey="value" nameKey="name" isAnimationActive={false} innerRadius={50} outerRadius={80} label={(e: { name?: string; value?: number }) => `${e.name ?? ""} ${percent(e.value ?? 0)}`}>
+                      <Cell fill="#0f766e" /><Cell fill="#6366f1" />
+                    </Pie>
+                    <Tooltip formatter={(v) => percent(Number(v))} />
+                  </PieChart>
+                </ResponsiveContainer>
+              </div>
+            )}
+          </Card>
+          <Card>
+            <h2 style={{ marginBottom: 12 }}>CTA conversion</h2>
+            {!a ? <Skeleton height={100} /> : (
+              <table className="table">
+                <thead><tr><th>Step</th><th>Conversations</th><th>From previous</th></tr></thead>
+                <tbody>{ctaRows.map((r) => <tr key={r.step}><td>{r.step}</td><td>{integer(r.count)}</td><td>{r.rate === null ? "—" : percent(r.rate)}</td></tr>)}</tbody>
+              </table>
+            )}
+          </Card>
+        </div>
+      </div>
+      <div className="grid-2" style={{ marginTop: 16 }}>
+        <Card>
+          <h2 style={{ marginBottom: 12 }}>Messages per day</h2>
+          {!a ? <Skeleton height={220} /> : (
+            <div style={{ width: "100%", height: 220 }}>
+              <ResponsiveContainer>
+                <LineChart data={a.series} margin={{ right: 20 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} />
+                  <YAxis allowDecimals={false} />
+                  <Tooltip />
+                  <Legend />
+                  <Line type="monotone" dataKey="inboundMessages" name="From customers" stroke="#0f766e" strokeWidth={2} dot={false} />
+                  <Line type="monotone" dataKey="outboundMessages" name="Sent" stroke="#6366f1" strokeWidth={2} dot={false} />
+                  <Line type="monotone" dataKey="newConversations" name="New conversations" stroke="#f59e0b" strokeWidth={2} dot={false} />
+                </LineChart>
+              </ResponsiveContainer>
+            </div>
+          )}
+        </Card>
+        <Card>
+          <h2 style={{ marginBottom: 12 }}>LLM tokens and cost</h2>
+          {!usage.points ? <Skeleton height={220} /> : (
+            <div style={{ width: "100%", height: 220 }} data-testid="analytics-usage">
+              <ResponsiveContainer>
+                <BarChart data={usage.points} margin={{ right: 10 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="label" />
+                  <YAxis yAxisId="tokens" allowDecimals={false} />
+                  <YAxis yAxisId="cost" orientation="right" tickFormatter={(v: number) => `$${v.toFixed(2)}`} />
+                  <Tooltip formatter={(v, name) => (name === "Cost" ? usd(Number(v)) : integer(Number(v)))} />
+                  <Legend />
+                  <Bar yAxisId="tokens" dataKey="inputTokens" name="Input tokens" stackId="t" fill="#14b8a6" />
+                  <Bar yAxisId="tokens" dataKey="outputTokens" name="Output tokens" stackId="t" fill="#0f766e" />
+                  <Bar yAxisId="cost" dataKey="cost" name="Cost" fill="#f59e0b" />
+                </BarChart>
+              </ResponsiveContainer>
+            </div>
+          )}
+        </Card>
+      </div>
+      {fetching && a ? <div className="small muted" style={{ marginTop: 8 }}>Updating…</div> : null}
+    </div>
+  );
+}
