@@ -156,6 +156,20 @@ export type Sentiment =
   | 'POSITIVE'
   | 'UNINTERESTED';
 
+export type SettingsInput = {
+  autoReleaseMinutes?: number | null | undefined;
+  businessDescription?: string | null | undefined;
+  businessName?: string | null | undefined;
+  defaultLanguage?: string | null | undefined;
+  flowPrompt?: string | null | undefined;
+  name?: string | null | undefined;
+  notifyCustomerOnHandoff?: boolean | null | undefined;
+  pauseBotOnAttention?: boolean | null | undefined;
+  personaPrompt?: string | null | undefined;
+  replyWordLimit?: number | null | undefined;
+  timezone?: string | null | undefined;
+};
+
 export type TemplateButtonInput = {
   example?: string | null | undefined;
   phoneNumber?: string | null | undefined;
@@ -600,6 +614,88 @@ export type EraseLeadMutation = { eraseLead:
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SettingsFieldsFragment = { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> };
+
+export type SettingsPageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SettingsPageQuery = { settings: { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }, organisation: { id: string, slug: string } };
+
+export type UpdateSettingsMutationVariables = Exact<{
+  input: SettingsInput;
+}>;
+
+
+export type UpdateSettingsMutation = { updateSettings:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'Settings', name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type SettingsMembersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SettingsMembersQuery = { users: Array<{ id: string, email: string, name: string, role: Role, isActive: boolean, joinedAt: string, lastLoginAt: string | null }> };
+
+export type SettingsInvitationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SettingsInvitationsQuery = { invitations: Array<{ id: string, email: string, role: Role, expiresAt: string, invitedBy: { id: string, name: string } | null }> };
+
+export type InviteUserMutationVariables = Exact<{
+  email: string;
+  role: Role;
+}>;
+
+
+export type InviteUserMutation = { inviteUser:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'Invitation', id: string, email: string, role: Role, expiresAt: string, acceptToken: string | null }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type ChangeUserRoleMutationVariables = Exact<{
+  userId: string;
+  role: Role;
+}>;
+
+
+export type ChangeUserRoleMutation = { changeUserRole:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'Member', id: string, role: Role }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type DeactivateUserMutationVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type DeactivateUserMutation = { deactivateUser:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Deactivated', userId: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type RevokeInvitationMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeInvitationMutation = { revokeInvitation:
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
    };
 
 export type TemplateFieldsFragment = { id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string };

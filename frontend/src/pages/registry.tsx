@@ -24,6 +24,7 @@ export const PAGES: PageEntry[] = [
   { path: "/ctas", label: "CTAs", icon: "pointer", component: lazy(() => import("./ctas/CtasPage")) },
   { path: "/knowledge", label: "Knowledge", icon: "search", component: lazy(() => import("./knowledge/KnowledgePage")) },
   { path: "/analytics", label: "Analytics", icon: "activity", component: lazy(() => import("./analytics/AnalyticsPage")) },
+  { path: "/settings/*", label: "Settings", icon: "lock", component: lazy(() => import("./settings/SettingsPage")) },
   { path: "/account", label: "Account", icon: "user", hidden: true, component: lazy(() => import("./account/AccountPage")) },
 ];
 

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { BASE, launch, ownerApi, shot, signIn } from "./support.mjs";
+
+let browser;
+const stamp = Date.now().toString(36);
+
+before(async () => {
+  browser = await launch();
+  await signIn(browser.page);
+});
+after(async () => { await browser?.close(); });
+
+test("an admin changes the profile, the bot and the hours, and they stay changed", async () => {
+  const { page, errors } = browser;
+  await page.goto(`${BASE}/app/settings/general`);
+  const profile = page.getByTestId("settings-profile");
+  await profile.getByLabel(/Business name/).fill(`Chai & Co. ${stamp}`);
+  await profile.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).waitFor();
+  await shot(page, "settings");
+
+  await page.getByRole("link", { name: "Bot" }).click();
+  const bot = page.getByTestId("settings-bot");
+  const notify = bot.getByLabel(/Notify the customer on handoff/);
+  const before = await notify.isChecked();
+  await notify.setChecked(!before);
+  await bot.getByLabel(/Flow prompt/).fill(`Greet, qualify, offer a tasting. ${stamp}`);
+  await bot.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).last().waitFor();
+  const saved = await ownerApi("/settings");
+  assert.equal(saved.notify_customer_on_handoff, !before);
+  assert.match(saved.flow_prompt, new RegExp(stamp));
+  assert.match(saved.business_name, new RegExp(stamp));
+  await shot(page, "settings-bot");
+
+  await page.getByRole("link", { name: "Hours & follow-ups" }).click();
+  const hours = page.getByTestId("settings-hours");
+  await hours.getByLabel("Monday is open").setChecked(true);
+  await hours.getByLabel("Monday opens").first().fill("08:30");
+  await hours.getByLabel("Monday closes").first().fill("17:45");
+  await hours.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).last().waitFor();
+  const hoursSaved = await ownerApi("/settings");
+  assert.deepEqual(hoursSaved.business_hours.mon, [{ start: "08:30", end: "17:45" }]);
+  await shot(page, "settings-hours");
+
+  await page.getByRole("link", { name: "Models" }).click();
+  await page.getByTestId("settings-models").waitFor();
+  await shot(page, "settings-models");
+  assert.deepEqual(errors, []);
+});
+
+test("WhatsApp secrets are write-only: last four shown, fields empty", async () => {
+  const { page } = browser;
+  await page.goto(`${BASE}/app/settings/whatsapp`);
+  const channel = page.getByTestId("channel").first();
+  await channel.waitFor();
+  assert.match(await channel.getByTestId("secret-access").innerText(), /^•••• .{4}$/);
+  const secrets = channel.locator("input[type=password]");
+  assert.ok((await secrets.count()) >= 3);
+  for (let i = 0; i < (await secrets.count()); i++) assert.equal(await secrets.nth(i).inputValue(), "");
+  assert.equal(await channel.getByRole("button", { name: "Replace tokens" }).isDisabled(), true);
+  await shot(page, "settings-whatsapp");
+});
+
+test("an admin invites a colleague, sees the link once, and revokes the invitation", async () => {
+  const { page } = browser;
+  const email = `agent-${stamp}@example.com`;
+  await page.goto(`${BASE}/app/settings/users`);
+  await page.getByTestId("member").first().waitFor();
+  await page.getByLabel("Email to invite").fill(email);
+  await page.getByLabel("Role to invite").selectOption("AGENT");
+  await page.getByTestId("invite").click();
+  assert.match(await page.getByTestId("invitation-link").inputValue(), /\/app\/invitation\?token=/);
+  await page.getByRole("button", { name: "Done" }).click();
+  const row = page.getByTestId("invitation").filter({ hasText: email });
+  await row.waitFor();
+  await shot(page, "settings-users");
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await row.waitFor({ state: "detached" });
+});

@@ -1,0 +1,96 @@
+// Settings: the organisation, the bot (persona, flow, handoff), hours and follow-ups, LLM
+// models, WhatsApp numbers (secrets write-only), users and roles. Admins edit; others read.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { NavLink, useParams } from "react-router-dom";
+import { useQuery } from "urql";
+import { Card, EmptyState, SkeletonLines } from "../../components/ui";
+import { useToast } from "../../components/toast";
+import type { SettingsPageQuery as SettingsData } from "../../gql/generated";
+import { api } from "../../lib/auth";
+import { useSession } from "../../lib/session";
+import { BotSection, FollowupSection, HoursSection, ModelsSection, ProfileSection, type RestSettings } from "./BotSections";
+import { SettingsPageQuery } from "./operations";
+import { UsersSection } from "./UsersSection";
+import { WhatsAppSection, type ChannelRead } from "./WhatsAppSection";
+import "./settings.css";
+
+const TABS = [
+  { key: "general", label: "General" },
+  { key: "bot", label: "Bot" },
+  { key: "hours", label: "Hours & follow-ups" },
+  { key: "models", label: "Models" },
+  { key: "whatsapp", label: "WhatsApp" },
+  { key: "users", label: "Users & roles" },
+];
+
+function timezones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  try {
+    return intl.supportedValuesOf?.("timeZone") ?? ["UTC"];
+  } catch {
+    return ["UTC"];
+  }
+}
+
+/** A REST resource the GraphQL schema does not carry, with its loading and error state. */
+function useRest<T>(path: string, enabled: boolean) {
+  const toast = useToast();
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const load = useCallback(() => {
+    if (!enabled) return;
+    setLoading(true);
+    api<T>(path)
+      .then((d) => { setData(d); setError(null); })
+      .catch((e: Error) => { setError(e.message); toast.error(`Could not load ${path}: ${e.message}`); })
+      .finally(() => setLoading(false));
+  }, [path, enabled, toast]);
+  useEffect(load, [load]);
+  return { data, error, loading, reload: load };
+}
+
+export default function SettingsPage() {
+  const params = useParams();
+  const tab = TABS.some((t) => t.key === params["*"]) ? params["*"]! : "general";
+  const toast = useToast();
+  const { can } = useSession();
+  const admin = can("ADMIN");
+  const zones = useMemo(timezones, []);
+  const [{ data, fetching, error }, refetch] = useQuery<SettingsData>({ query: SettingsPageQuery, requestPolicy: "cache-and-network" });
+  const rest = useRest<RestSettings>("/settings", tab === "hours" || tab === "models");
+  const channels = useRest<ChannelRead[]>("/settings/whatsapp/channels", tab === "whatsapp");
+  useEffect(() => {
+    if (error) toast.error(`Could not load settings: ${error.message}`);
+  }, [error, toast]);
+  const reload = () => refetch({ requestPolicy: "network-only" });
+  const settings = data?.settings;
+
+  let body: React.ReactNode;
+  if (tab === "users") body = <UsersSection />;
+  else if (tab === "whatsapp") body = <WhatsAppSection channels={channels.data} loading={channels.loading} error={channels.error} canEdit={admin} onChanged={() => { channels.reload(); reload(); }} />;
+  else if (tab === "hours" || tab === "models") {
+    body = !rest.data ? (rest.error ? <Card><EmptyState icon="alert" title="Could not load settings">{rest.error}</EmptyState></Card> : <Card><SkeletonLines lines={6} /></Card>) : tab === "hours" ? (
+      <>
+        <HoursSection rest={rest.data} canEdit={admin} timezone={settings?.timezone ?? ""} onSaved={rest.reload} />
+        <FollowupSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />
+      </>
+    ) : <ModelsSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />;
+  } else if (!settings) {
+    body = fetching || !error ? <Card><SkeletonLines lines={6} /></Card> : <Card><EmptyState icon="alert" title="Could not load settings">{error.message}</EmptyState></Card>;
+  } else if (tab === "bot") body = <BotSection settings={settings} canEdit={admin} onSaved={reload} />;
+  else body = <ProfileSection settings={settings} slug={data?.organisation.slug ?? ""} canEdit={admin} zones={zones} onSaved={reload} />;
+
+  return (
+    <div className="page">
+      <div className="page-head"><h1 className="grow">Settings</h1></div>
+      <nav className="settings-tabs chips" aria-label="Settings sections">
+        {TABS.map((t) => (
+          <NavLink key={t.key} to={`/settings/${t.key}`} className={() => `chip ${tab === t.key ? "on" : ""}`} aria-current={tab === t.key ? "page" : undefined}>{t.label}</NavLink>
+        ))}
+      </nav>
+      {!admin ? <p className="small muted" style={{ marginTop: 0 }}>Only admins change settings; you can read them.</p> : null}
+      <div className="settings-body">{body}</div>
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { gql } from "urql";
+
+// The settings page's GraphQL operations (types in ../../gql/generated.ts via `npm run codegen`).
+
+export const SettingsFields = gql`
+  fragment SettingsFields on Settings {
+    name
+    businessName
+    businessDescription
+    personaPrompt
+    flowPrompt
+    timezone
+    defaultLanguage
+    replyWordLimit
+    pauseBotOnAttention
+    notifyCustomerOnHandoff
+    autoReleaseMinutes
+    channels { id name phoneNumberId displayPhoneNumber isConnected accessTokenLast4 appSecretLast4 verifyTokenLast4 }
+  }
+`;
+
+export const SettingsPageQuery = gql`
+  query SettingsPage {
+    settings { ...SettingsFields }
+    organisation { id slug }
+  }
+  ${SettingsFields}
+`;
+
+export const UpdateSettingsMutation = gql`
+  mutation UpdateSettings($input: SettingsInput!) {
+    updateSettings(input: $input) {
+      __typename
+      ... on Settings { ...SettingsFields }
+      ... on UserError { message code }
+    }
+  }
+  ${SettingsFields}
+`;
+
+export const SettingsMembersQuery = gql`
+  query SettingsMembers {
+    users { id email name role isActive joinedAt lastLoginAt }
+  }
+`;
+
+export const SettingsInvitationsQuery = gql`
+  query SettingsInvitations {
+    invitations { id email role expiresAt invitedBy { id name } }
+  }
+`;
+
+export const InviteUserMutation = gql`
+  mutation InviteUser($email: String!, $role: Role!) {
+    inviteUser(email: $email, role: $role) {
+      __typename
+      ... on Invitation { id email role expiresAt acceptToken }
+      ... on UserError { message code }
+    }
+  }
+`;
+
+export const ChangeUserRoleMutation = gql`
+  mutation ChangeUserRole($userId: ID!, $role: Role!) {
+    changeUserRole(userId: $userId, role: $role) {
+      __typename
+      ... on Member { id role }
+      ... on UserError { message code }
+    }
+  }
+`;
+
+export const DeactivateUserMutation = gql`
+  mutation DeactivateUser($userId: ID!) {
+    deactivateUser(userId: $userId) {
+      __typename
+      ... on Deactivated { userId }
+      ... on UserError { message code }
+    }
+  }
+`;
+
+export const RevokeInvitationMutation = gql`
+  mutation RevokeInvitation($id: ID!) {
+    revokeInvitation(id: $id) {
+      __typename
+      ... on Deleted { id }
+      ... on UserError { message code }
+    }
+  }
+`;
