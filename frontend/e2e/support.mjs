@@ -121,15 +121,33 @@ export async function waitFor(fn, { timeout = 30_000, interval = 250, what = "co
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** REST as the demo owner (setting up a viewer, for instance). */
-export async function ownerApi(pathname, { method = "GET", json } = {}) {
+let ownerTokenCache = null;
+
+/** The demo owner's access token, signed in once per test file (logins are rate-limited). */
+async function ownerToken(fresh = false) {
+  if (ownerTokenCache && !fresh) return ownerTokenCache;
   const login = await fetch(`${BASE}/auth/login`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO),
   });
-  const { access_token } = await login.json();
-  const response = await fetch(`${BASE}${pathname}`, {
+  const body = await login.json().catch(() => null);
+  if (!login.ok) throw new Error(`owner login: ${login.status} ${JSON.stringify(body)}`);
+  ownerTokenCache = body.access_token;
+  return ownerTokenCache;
+}
+
+async function asOwner(pathname, init) {
+  let response = await fetch(`${BASE}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await ownerToken()}` } });
+  if (response.status === 401) {
+    response = await fetch(`${BASE}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await ownerToken(true)}` } });
+  }
+  return response;
+}
+
+/** REST as the demo owner (setting up a viewer, for instance). */
+export async function ownerApi(pathname, { method = "GET", json } = {}) {
+  const response = await asOwner(pathname, {
     method,
-    headers: { Authorization: `Bearer ${access_token}`, ...(json ? { "Content-Type": "application/json" } : {}) },
+    headers: json ? { "Content-Type": "application/json" } : {},
     body: json ? JSON.stringify(json) : undefined,
   });
   const text = await response.text();
@@ -149,13 +167,9 @@ export async function closeWindow(waId) {
 
 /** GraphQL as the demo owner. */
 export async function ownerGraphql(query, variables = {}) {
-  const login = await fetch(`${BASE}/auth/login`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO),
-  });
-  const { access_token } = await login.json();
-  const response = await fetch(`${BASE}/graphql`, {
+  const response = await asOwner("/graphql", {
     method: "POST",
-    headers: { Authorization: `Bearer ${access_token}`, "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ query, variables }),
   });
   const body = await response.json();
