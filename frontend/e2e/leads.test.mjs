@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, customerSays, launch, newCustomer, shot, signIn, waitFor, ownerApi } from "./support.mjs";
+import { BASE, customerSays, launch, newCustomer, shot, signIn, waitFor } from "./support.mjs";
+import { pageApi } from "./pageApi.mjs";
 
 let browser;
 const waId = newCustomer();
@@ -9,10 +10,10 @@ const name = `Lena Leads ${Date.now().toString(36)}`;
 before(async () => {
   await customerSays(waId, "hello, what does it cost?", name);
   await customerSays(newCustomer(), "hi there", "Kept Lead");
-  // The worker creates the lead from the message.
-  await waitFor(async () => (await ownerApi(`/leads?search=${waId}`)).items.length > 0, { what: "the lead" });
   browser = await launch();
   await signIn(browser.page);
+  // The worker creates the lead from the message.
+  await waitFor(async () => (await pageApi(browser.page, `/leads?search=${waId}`)).items.length > 0, { interval: 500, what: "the lead" });
 });
 after(async () => { await browser?.close(); });
 
@@ -45,20 +46,20 @@ test("the leads page lists a lead, finds it by search and opens its detail", asy
   await page.getByLabel("Type to confirm").fill(waId);
   await page.getByTestId("lead-erase-confirm").click();
   await page.getByTestId("lead-detail").waitFor({ state: "detached" });
-  await waitFor(async () => (await ownerApi(`/leads?search=${waId}`)).items.length === 0, { what: "the erasure" });
+  await waitFor(async () => (await pageApi(page, `/leads?search=${waId}`)).items.length === 0, { interval: 500, what: "the erasure" });
   assert.deepEqual(errors, []);
 });
 
 test("the leads page fits a phone", async () => {
-  const phone = await launch({ width: 390, height: 844 });
+  const { page } = browser;
+  await page.setViewportSize({ width: 390, height: 844 });
   try {
-    await signIn(phone.page);
-    await phone.page.goto(`${BASE}/app/leads`);
-    await phone.page.getByTestId("leads-table").waitFor();
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.goto(`${BASE}/app/leads`);
+    await page.getByTestId("leads-table").waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `no horizontal page scroll (${overflow}px)`);
-    await shot(phone.page, "leads-phone");
+    await shot(page, "leads-phone");
   } finally {
-    await phone.close();
+    await page.setViewportSize({ width: 1366, height: 820 });
   }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, launch, ownerApi, shot, signIn } from "./support.mjs";
+import { BASE, launch, shot, signIn, waitFor } from "./support.mjs";
+import { pageApi } from "./pageApi.mjs";
 
 let browser;
 const stamp = Date.now().toString(36);
@@ -27,9 +28,10 @@ test("an admin changes the profile, the bot and the hours, and they stay changed
   await notify.setChecked(!before);
   await bot.getByLabel(/Flow prompt/).fill(`Greet, qualify, offer a tasting. ${stamp}`);
   await bot.getByRole("button", { name: "Save" }).click();
-  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).last().waitFor();
-  const saved = await ownerApi("/settings");
-  assert.equal(saved.notify_customer_on_handoff, !before);
+  const saved = await waitFor(async () => {
+    const s = await pageApi(page, "/settings");
+    return s.notify_customer_on_handoff === !before ? s : null;
+  }, { interval: 300, what: "the bot settings saved" });
   assert.match(saved.flow_prompt, new RegExp(stamp));
   assert.match(saved.business_name, new RegExp(stamp));
   await shot(page, "settings-bot");
@@ -40,9 +42,10 @@ test("an admin changes the profile, the bot and the hours, and they stay changed
   await hours.getByLabel("Monday opens").first().fill("08:30");
   await hours.getByLabel("Monday closes").first().fill("17:45");
   await hours.getByRole("button", { name: "Save" }).click();
-  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).last().waitFor();
-  const hoursSaved = await ownerApi("/settings");
-  assert.deepEqual(hoursSaved.business_hours.mon, [{ start: "08:30", end: "17:45" }]);
+  await waitFor(async () => {
+    const s = await pageApi(page, "/settings");
+    return JSON.stringify(s.business_hours.mon) === JSON.stringify([{ start: "08:30", end: "17:45" }]);
+  }, { interval: 300, what: "Monday's hours saved" });
   await shot(page, "settings-hours");
 
   await page.getByRole("link", { name: "Models" }).click();
