@@ -104,6 +104,24 @@ test("a photo goes out as media, and a send WhatsApp refuses shows as failed wit
   await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
 });
 
+test("resolve attention, assign and close a conversation the bot handed over", async () => {
+  const { page } = browser;
+  const other = newCustomer();
+  const otherName = `Handoff ${other.slice(-4)}`;
+  await customerSays(other, "I want to talk to a human please", otherName);
+  await page.getByTestId("conversation-item").filter({ hasText: otherName }).click();
+  const view = page.getByTestId("conversation-view");
+  await view.getByText("Needs attention").waitFor({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Resolve attention" }).click();
+  await view.getByText("Needs attention").waitFor({ state: "detached" });
+  await page.getByLabel("Assign to").selectOption({ label: "Demo Owner (me)" });
+  await page.getByTestId("toast").filter({ hasText: "Assigned" }).waitFor();
+  await page.getByTestId("conversation-item").filter({ hasText: otherName }).filter({ hasText: "Demo Owner" }).waitFor();
+  await page.getByRole("button", { name: "Close", exact: true }).click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Closed" }).waitFor();
+  await page.getByTestId("composer-readonly").waitFor();
+});
+
 test("j and k move through the conversation list", async () => {
   const { page } = browser;
   await page.locator("body").click({ position: { x: 5, y: 5 } }).catch(() => undefined);
