@@ -39,9 +39,16 @@ test("a viewer sees conversations but no edit controls", async () => {
   await page.waitForURL(/\/app\/dashboard/);
 });
 
-test("a viewer signs in again with the password chosen at acceptance", async () => {
+test("a viewer changes the password on the account page and signs in with the new one", async () => {
   const { page } = browser;
-  await page.evaluate(() => localStorage.clear());
-  await signIn(page, viewer);
+  const renewed = `${viewer.password}-renewed`;
+  await page.goto(`${BASE}/app/account`);
+  await page.getByLabel("Current password").fill(viewer.password);
+  await page.getByLabel("New password", { exact: true }).fill(renewed);
+  await page.getByLabel("Repeat the new password").fill(renewed);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Password changed" }).waitFor();
+  await shot(page, "account");
+  await signIn(page, { email: viewer.email, password: renewed });
   await page.getByTestId("role").filter({ hasText: "Viewer" }).waitFor();
 });
