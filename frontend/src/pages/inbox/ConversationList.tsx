@@ -50,7 +50,7 @@ export function ConversationList(props: {
   const selectedIndex = rows.findIndex((r) => r.id === selectedId);
   useEffect(() => {
     if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: "auto" });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only when the selection moves (not on every virtualiser change).
   }, [selectedIndex]);
 
   const [, tick] = useState(0);

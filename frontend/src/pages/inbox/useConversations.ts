@@ -29,7 +29,7 @@ export function useConversations(filter: ConversationFilter) {
       if (result.error) throw new Error(result.error.message.replace(/^\[\w+\]\s*/, ""));
       return result.data!.conversations;
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The filter by value: a new object with the same content is the same page.
     [client, filterKey],
   );
 

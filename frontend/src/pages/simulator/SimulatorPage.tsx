@@ -88,7 +88,7 @@ export default function SimulatorPage() {
   const newestBot = [...messages].reverse().find((m) => m.author === "BOT" && m.trace);
   useEffect(() => {
     if (newestBot) setSelected(newestBot.id);
-  }, [newestBot?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [newestBot?.id]); // only when a new reply arrives
   useEffect(() => {
     if (answered) setWaitingSince(null);
   }, [answered]);
