@@ -31,11 +31,14 @@ export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () 
   const [confirmOptOut, setConfirmOptOut] = useState(false);
   const [erasing, setErasing] = useState(false);
   const [typed, setTyped] = useState("");
+  // Notes added here show at once, whatever the order the refetches answer in.
+  const [added, setAdded] = useState<Array<{ id: string; body: string; authorUserId: string | null; createdAt: string }>>([]);
 
   const detail = data?.lead;
   const lead = detail?.lead;
   const canEdit = can("AGENT");
   const names = new Map(data?.users.map((u) => [u.id, u.name]) ?? []);
+  const notes = detail ? [...added.filter((n) => !detail.notes.some((m) => m.id === n.id)), ...detail.notes] : [];
 
   async function run(label: string, action: () => Promise<string | null>, done?: string) {
     setBusy(label);
@@ -72,7 +75,9 @@ export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () 
     void run("note", async () => {
       const r = await addNote({ id, body });
       const failure = r.error ? r.error.message : failureOf(r.data?.addLeadNote, "Note");
+      const created = r.data?.addLeadNote;
       if (!failure) setNote("");
+      if (!failure && created?.__typename === "Note") setAdded((a) => [created, ...a]);
       return failure;
     }, "Note added.");
   }
@@ -145,7 +150,7 @@ export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () 
                 <div><Button size="sm" type="submit" busy={busy === "note"} disabled={!note.trim()}>Add note</Button></div>
               </form>
             ) : null}
-            {detail.notes.length === 0 ? <span className="small muted">No notes</span> : detail.notes.map((n) => (
+            {notes.length === 0 ? <span className="small muted">No notes</span> : notes.map((n) => (
               <div key={n.id} className="note">
                 <div style={{ whiteSpace: "pre-wrap" }}>{n.body}</div>
                 <div className="small muted">{(n.authorUserId && names.get(n.authorUserId)) || "Someone"} · {relativeTime(n.createdAt)}</div>

@@ -54,7 +54,7 @@ export default function SettingsPage() {
   const params = useParams();
   const tab = TABS.some((t) => t.key === params["*"]) ? params["*"]! : "general";
   const toast = useToast();
-  const { can } = useSession();
+  const { can, viewer } = useSession();
   const admin = can("ADMIN");
   const zones = useMemo(timezones, []);
   const [{ data, fetching, error }, refetch] = useQuery<SettingsData>({ query: SettingsPageQuery, requestPolicy: "cache-and-network" });
@@ -72,7 +72,7 @@ export default function SettingsPage() {
   else if (tab === "hours" || tab === "models") {
     body = !rest.data ? (rest.error ? <Card><EmptyState icon="alert" title="Could not load settings">{rest.error}</EmptyState></Card> : <Card><SkeletonLines lines={6} /></Card>) : tab === "hours" ? (
       <>
-        <HoursSection rest={rest.data} canEdit={admin} timezone={settings?.timezone ?? ""} onSaved={rest.reload} />
+        <HoursSection rest={rest.data} canEdit={admin} timezone={settings?.timezone ?? viewer?.organisation.timezone ?? "the organisation's timezone"} onSaved={rest.reload} />
         <FollowupSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />
       </>
     ) : <ModelsSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />;
