@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { Link } from "react-router-dom";
 import { Avatar, Badge, EmptyState, Skeleton } from "../../components/ui";
+import { Icon } from "../../components/icons";
 import { leadName, relativeTime, titleCase } from "../../lib/format";
 import { tickFor } from "../../lib/ticks";
 import type { ConversationRow } from "./useConversations";
@@ -137,6 +138,11 @@ export function ConversationList(props: {
                     <div className="row small muted" style={{ gap: 6 }}>
                       <span>{titleCase(row.stage)}</span>
                       {row.assignedTo ? <span className="ellipsis">· {row.assignedTo.name}</span> : null}
+                      {!row.windowOpen && row.mode !== "CLOSED" ? (
+                        <span className="row" style={{ gap: 3 }} title="The 24-hour window is closed: only templates can be sent">
+                          · <Icon name="clock" size={11} /> templates only
+                        </span>
+                      ) : null}
                     </div>
                   </div>
                   <div className="meta">
