@@ -47,7 +47,16 @@ class MotoServer:
     def _new_process(self) -> ManagedProcess:
         return ManagedProcess(
             "moto",
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto's own server, with its SQS receive made linear (see ``moto_server``).
+            [
+                sys.executable,
+                "-m",
+                "funnel.core.devstack.moto_server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
             log_file=self.log_file,
         )
 
