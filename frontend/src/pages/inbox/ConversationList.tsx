@@ -128,6 +128,9 @@ export function ConversationList(props: {
                   <div className="grow" style={{ display: "flex", flexDirection: "column", gap: 3 }}>
                     <div className="row" style={{ gap: 6 }}>
                       <span className="title ellipsis">{leadName(row.lead)}</span>
+                      {last?.direction === "INBOUND" && row.mode !== "CLOSED" ? (
+                        <span className="dot on" title="The customer wrote last" aria-label="The customer wrote last" />
+                      ) : null}
                       {row.lead?.optedOut ? <Badge tone="danger">Opted out</Badge> : null}
                     </div>
                     <div className="preview ellipsis">
