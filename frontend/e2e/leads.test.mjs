@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { BASE, customerSays, launch, newCustomer, shot, signIn, waitFor } from "./support.mjs";
-import { pageApi } from "./pageApi.mjs";
+import { pageApi, visible } from "./pageApi.mjs";
 
 let browser;
 const waId = newCustomer();
@@ -20,7 +20,7 @@ after(async () => { await browser?.close(); });
 test("the leads page lists a lead, finds it by search and opens its detail", async () => {
   const { page, errors } = browser;
   await page.goto(`${BASE}/app/leads`);
-  await page.getByTestId("leads-table").waitFor();
+  await visible(page, page.getByTestId("leads-table"));
   await shot(page, "leads");
   await page.getByTestId("leads-search").fill(waId);
   const row = page.getByTestId("lead-row").filter({ hasText: name });

@@ -20,3 +20,13 @@ export async function pageApi(page, pathname, { method = "GET", json } = {}) {
   if (!result.ok) throw new Error(`${method} ${pathname}: ${result.status} ${result.text}`);
   return result.text ? JSON.parse(result.text) : null;
 }
+
+/** Wait for a locator; on a timeout, fail with what the page shows instead. */
+export async function visible(page, locator, timeout) {
+  try {
+    await locator.waitFor(timeout ? { timeout } : undefined);
+  } catch (error) {
+    const shown = await page.locator("main").innerText().catch(() => "(no main)");
+    throw new Error(`${error.message}\nURL: ${page.url()}\nThe page shows:\n${shown.slice(0, 1500)}`);
+  }
+}
