@@ -55,6 +55,8 @@ export async function launch({ width = 1366, height = 820 } = {}) {
 }
 
 export async function shot(page, name) {
+  // Toasts are transient: dismiss them so the page itself is what the picture shows.
+  await page.locator('[data-testid="toast"] button').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 

@@ -21,12 +21,30 @@ interface Template {
   components: Array<Record<string, unknown>>;
 }
 
-const QUICK_REPLIES = [
+const DEFAULT_QUICK_REPLIES = [
   "Thanks for waiting! Let me check that for you.",
   "Could you share a few more details?",
   "I'll get back to you shortly.",
   "Is there anything else I can help with?",
 ];
+const QUICK_KEY = "funnel.quickReplies";
+
+/** The operator's quick replies, kept in this browser (the API has no saved replies yet). */
+function useQuickReplies(): [string[], (next: string[]) => void] {
+  const [replies, setReplies] = useState<string[]>(() => {
+    try {
+      const saved = JSON.parse(localStorage.getItem(QUICK_KEY) ?? "null");
+      return Array.isArray(saved) ? saved.filter((x) => typeof x === "string") : DEFAULT_QUICK_REPLIES;
+    } catch {
+      return DEFAULT_QUICK_REPLIES;
+    }
+  });
+  const save = (next: string[]) => {
+    setReplies(next);
+    localStorage.setItem(QUICK_KEY, JSON.stringify(next));
+  };
+  return [replies, save];
+}
 
 function newKey(): string {
   return typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
@@ -51,6 +69,7 @@ export function Composer(props: {
   const window24 = windowState({ windowOpen: props.windowOpen, windowExpiresAt: props.windowExpiresAt }, now);
   const mode = composerMode({ canEdit: props.canEdit, conversationMode: props.conversationMode, optedOut: props.optedOut, window: window24 });
   const [text, setText] = useState("");
+  const [quickReplies, setQuickReplies] = useQuickReplies();
   const [{ fetching }, send] = useMutation<SendData, SendMessageMutationVariables>(SendMessageMutation);
   const [uploading, setUploading] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -140,9 +159,15 @@ export function Composer(props: {
         {window24.remainingMs ? `24-hour window open · closes in ${duration(window24.remainingMs)}` : "24-hour window open"}
       </div>
       <div className="quick" aria-label="Quick replies">
-        {QUICK_REPLIES.map((q) => (
-          <button key={q} className="chip" onClick={() => setText(q)}>{q.length > 32 ? `${q.slice(0, 30)}…` : q}</button>
+        {quickReplies.map((q) => (
+          <span key={q} className="chip" style={{ display: "inline-flex", gap: 4, alignItems: "center" }}>
+            <button className="btn ghost sm" style={{ padding: 0, minHeight: 0 }} onClick={() => setText(q)} title={q}>{q.length > 32 ? `${q.slice(0, 30)}…` : q}</button>
+            <button className="btn ghost sm" style={{ padding: "0 2px", minHeight: 0 }} aria-label={`Remove quick reply: ${q}`} onClick={() => setQuickReplies(quickReplies.filter((x) => x !== q))}>×</button>
+          </span>
         ))}
+        {text.trim() && !quickReplies.includes(text.trim()) ? (
+          <button className="chip" onClick={() => setQuickReplies([...quickReplies, text.trim()].slice(-12))}>+ Save as quick reply</button>
+        ) : null}
       </div>
       <div className="row" style={{ alignItems: "flex-end" }}>
         <Button variant="ghost" onClick={() => fileRef.current?.click()} busy={uploading} aria-label="Attach a file" title="Attach an image, video, audio or PDF"><Icon name="clip" /></Button>
