@@ -31,7 +31,11 @@ test("the leads page lists a lead, finds it by search and opens its detail", asy
   await detail.waitFor();
   await detail.getByText(`+${waId}`).waitFor();
   await detail.getByText("Can be contacted").waitFor();
-  // A tag and a note, as an owner.
+  // Details, a tag and a note, as an owner.
+  await page.getByRole("button", { name: "Edit details" }).click();
+  await page.getByTestId("lead-edit").getByLabel("Company").fill("Acme Teas");
+  await page.getByTestId("lead-edit").getByRole("button", { name: "Save" }).click();
+  await detail.getByText("Acme Teas").waitFor();
   await page.getByLabel("New tag").fill("e2e-vip");
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await detail.getByText("e2e-vip").waitFor();

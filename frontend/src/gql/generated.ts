@@ -81,6 +81,14 @@ export type LeadFilter = {
   tag?: string | null | undefined;
 };
 
+export type LeadInput = {
+  company?: string | null | undefined;
+  email?: string | null | undefined;
+  language?: string | null | undefined;
+  name?: string | null | undefined;
+  stage?: ConversationStage | null | undefined;
+};
+
 export type MessageAuthor =
   | 'BOT'
   | 'HUMAN'
@@ -612,6 +620,20 @@ export type EraseLeadMutation = { eraseLead:
     | { __typename: 'ConflictError', message: string, code: string }
     | { __typename: 'Erased', leadId: string, conversations: number, messages: number }
     | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type UpdateLeadMutationVariables = Exact<{
+  id: string;
+  input: LeadInput;
+}>;
+
+
+export type UpdateLeadMutation = { updateLead:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'Lead', id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
    };

@@ -10,12 +10,14 @@ import type {
   LeadDetailQuery as DetailData, LeadDetailQueryVariables,
   OptOutLeadMutation as OptOutData, OptOutLeadMutationVariables,
   TagLeadMutation as TagData, TagLeadMutationVariables,
+  UpdateLeadMutation as UpdateData, UpdateLeadMutationVariables,
+  ConversationStage,
 } from "../../gql/generated";
 import { leadName, relativeTime, titleCase } from "../../lib/format";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
-import { intentTone } from "./LeadsPage";
-import { AddLeadNoteMutation, EraseLeadMutation, LeadDetailQuery, OptOutLeadMutation, TagLeadMutation } from "./operations";
+import { intentTone, STAGES } from "./LeadsPage";
+import { AddLeadNoteMutation, EraseLeadMutation, LeadDetailQuery, OptOutLeadMutation, TagLeadMutation, UpdateLeadMutation } from "./operations";
 
 export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () => void; onErased: () => void }) {
   const toast = useToast();
@@ -25,6 +27,8 @@ export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () 
   const [, addNote] = useMutation<AddNoteData, AddLeadNoteMutationVariables>(AddLeadNoteMutation);
   const [, optOut] = useMutation<OptOutData, OptOutLeadMutationVariables>(OptOutLeadMutation);
   const [, erase] = useMutation<EraseData, EraseLeadMutationVariables>(EraseLeadMutation);
+  const [, updateLead] = useMutation<UpdateData, UpdateLeadMutationVariables>(UpdateLeadMutation);
+  const [editing, setEditing] = useState<{ name: string; email: string; company: string; language: string; stage: string } | null>(null);
   const [newTag, setNewTag] = useState("");
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
@@ -92,6 +96,42 @@ export function LeadDetail({ id, onClose, onErased }: { id: string; onClose: () 
         <EmptyState icon="user" title="Lead not found">It may have been erased.</EmptyState>
       ) : (
         <div className="col" style={{ gap: 16 }} data-testid="lead-detail">
+          {editing ? (
+            <form className="col" style={{ gap: 8 }} data-testid="lead-edit" onSubmit={(e) => {
+              e.preventDefault();
+              const input = {
+                name: editing.name.trim() || null,
+                email: editing.email.trim() || null,
+                company: editing.company.trim() || null,
+                language: editing.language.trim() || null,
+                stage: editing.stage as ConversationStage,
+              };
+              void run("edit", async () => {
+                const r = await updateLead({ id, input });
+                const failure = r.error ? r.error.message : failureOf(r.data?.updateLead, "Lead");
+                if (!failure) setEditing(null);
+                return failure;
+              }, "Lead saved.");
+            }}>
+              <label className="field">Name<input className="input" value={editing.name} maxLength={255} onChange={(e) => setEditing({ ...editing, name: e.target.value })} /></label>
+              <label className="field">Email<input className="input" type="email" value={editing.email} onChange={(e) => setEditing({ ...editing, email: e.target.value })} /></label>
+              <label className="field">Company<input className="input" value={editing.company} onChange={(e) => setEditing({ ...editing, company: e.target.value })} /></label>
+              <label className="field">Language<input className="input" value={editing.language} placeholder="en" onChange={(e) => setEditing({ ...editing, language: e.target.value })} /></label>
+              <label className="field">Stage
+                <select className="select" value={editing.stage} onChange={(e) => setEditing({ ...editing, stage: e.target.value })}>
+                  {STAGES.map((st) => <option key={st} value={st}>{titleCase(st)}</option>)}
+                </select>
+              </label>
+              <div className="row" style={{ gap: 8, justifyContent: "flex-end" }}>
+                <Button type="button" onClick={() => setEditing(null)}>Cancel</Button>
+                <Button type="submit" variant="primary" busy={busy === "edit"}>Save</Button>
+              </div>
+            </form>
+          ) : canEdit ? (
+            <div className="row" style={{ justifyContent: "flex-end" }}>
+              <Button size="sm" onClick={() => setEditing({ name: lead.name ?? "", email: lead.email ?? "", company: lead.company ?? "", language: lead.language ?? "", stage: lead.stage })}>Edit details</Button>
+            </div>
+          ) : null}
           <dl className="kv">
             <dt>Number</dt><dd>{lead.waId ? `+${lead.waId}` : "—"}</dd>
             <dt>Email</dt><dd>{lead.email ?? "—"}</dd>

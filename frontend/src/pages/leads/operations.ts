@@ -86,3 +86,14 @@ export const EraseLeadMutation = gql`
     }
   }
 `;
+
+export const UpdateLeadMutation = gql`
+  mutation UpdateLead($id: ID!, $input: LeadInput!) {
+    updateLead(id: $id, input: $input) {
+      __typename
+      ... on Lead { ...LeadFields }
+      ... on UserError { message code }
+    }
+  }
+  ${LeadFields}
+`;
