@@ -81,8 +81,8 @@ export function UsersSection() {
           }}>
             <h2>Invite someone</h2>
             <div className="row" style={{ gap: 8, flexWrap: "wrap" }}>
-              <input className="input grow" type="email" required placeholder="name@example.com" aria-label="Email to invite" value={email} onChange={(e) => setEmail(e.target.value)} style={{ minWidth: 200 }} />
-              <select className="select" aria-label="Role to invite" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)}>
+              <input className="input" type="email" required placeholder="name@example.com" aria-label="Email to invite" value={email} onChange={(e) => setEmail(e.target.value)} style={{ flex: "1 1 240px", width: "auto" }} />
+              <select className="select" style={{ flex: "0 0 140px", width: 140 }} aria-label="Role to invite" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)}>
                 {grantable.map((r) => <option key={r} value={r}>{titleCase(r)}</option>)}
               </select>
               <Button type="submit" variant="primary" busy={busy === "invite"} data-testid="invite">Invite</Button>
