@@ -54,6 +54,15 @@ test("the leads page lists a lead, finds it by search and opens its detail", asy
   assert.deepEqual(errors, []);
 });
 
+test("a new customer appears in the leads list without a reload", async () => {
+  const { page } = browser;
+  await page.goto(`${BASE}/app/leads`);
+  await visible(page, page.getByTestId("leads-table"));
+  const newcomer = `Nina Newcomer ${Date.now().toString(36)}`;
+  await customerSays(newCustomer(), "hello!", newcomer);
+  await page.getByTestId("lead-row").filter({ hasText: newcomer }).waitFor({ timeout: 30_000 });
+});
+
 test("the leads page fits a phone", async () => {
   const { page } = browser;
   await page.setViewportSize({ width: 390, height: 844 });

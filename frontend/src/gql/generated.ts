@@ -638,6 +638,11 @@ export type UpdateLeadMutation = { updateLead:
     | { __typename: 'ValidationError', message: string, code: string }
    };
 
+export type LeadsLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LeadsLiveSubscription = { messageCreated: { conversationId: string, leadId: string | null } };
+
 export type SettingsFieldsFragment = { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> };
 
 export type SettingsPageQueryVariables = Exact<{ [key: string]: never; }>;

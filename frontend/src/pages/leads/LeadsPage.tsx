@@ -2,7 +2,7 @@
 // and a detail drawer (conversations, tags, notes, opt-out, GDPR erase).
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { useQuery } from "urql";
+import { useQuery, useSubscription } from "urql";
 import { Badge, Button, Card, EmptyState, Skeleton } from "../../components/ui";
 import { Icon } from "../../components/icons";
 import { useToast } from "../../components/toast";
@@ -12,7 +12,8 @@ import { leadName, relativeTime, titleCase } from "../../lib/format";
 import { activeCount, EMPTY_FILTERS, filenameFrom, toExportQuery, toGraphQL, type LeadFilterState } from "../../lib/leadFilters";
 import { useSession } from "../../lib/session";
 import { LeadDetail } from "./LeadDetail";
-import { LeadsQuery } from "./operations";
+import { LeadsLiveSubscription, LeadsQuery } from "./operations";
+import { useDebounced } from "../../lib/live";
 import "./leads.css";
 
 const PAGE_SIZE = 25;
@@ -64,6 +65,12 @@ export default function LeadsPage() {
   useEffect(() => {
     if (error) toast.error(`Could not load leads: ${error.message}`);
   }, [error, toast]);
+  // New messages are refetch hints: the first page picks up new leads and fresh activity.
+  const onFirstPage = cursors.length === 1;
+  const reloadLive = useDebounced(() => {
+    if (onFirstPage) refetch({ requestPolicy: "network-only" });
+  }, 1500);
+  useSubscription({ query: LeadsLiveSubscription }, (_, e) => (reloadLive(), e));
   const rows = data?.leads.edges.map((e) => e.node) ?? [];
   const set = (patch: Partial<LeadFilterState>) => setFilters((f) => ({ ...f, ...patch }));
 

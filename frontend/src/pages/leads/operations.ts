@@ -97,3 +97,9 @@ export const UpdateLeadMutation = gql`
   }
   ${LeadFields}
 `;
+
+export const LeadsLiveSubscription = gql`
+  subscription LeadsLive {
+    messageCreated { conversationId leadId }
+  }
+`;
