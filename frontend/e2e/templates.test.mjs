@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, launch, shot, signIn } from "./support.mjs";
+import { BASE, SANDBOX, dev, launch, shot, signIn } from "./support.mjs";
 
 let browser;
 const name = `e2e_offer_${Date.now().toString(36)}`;
@@ -38,5 +38,32 @@ test("the builder checks Meta's limits, previews, creates a draft and submits it
   await row.getByRole("button", { name: "Submit" }).click();
   await row.getByText(/Pending|Approved/).waitFor();
   await shot(page, "templates");
+  assert.deepEqual(errors, []);
+});
+
+test("a template rejected on Meta is synced, fixed in the builder and resubmitted", async () => {
+  const { page, errors } = browser;
+  const rejected = `e2e_rejected_${Date.now().toString(36)}`;
+  const seeded = await fetch(`${SANDBOX}/sandbox/templates`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      waba_id: dev.channel.waba_id, name: rejected, language: "en", category: "MARKETING", status: "REJECTED",
+      components: [{ type: "BODY", text: "Hi {{1}}, BUY NOW!!!", example: { body_text: [["Asha"]] } }],
+    }),
+  });
+  assert.equal(seeded.status, 200);
+  await page.goto(`${BASE}/app/templates`);
+  await page.getByTestId("templates-sync").click();
+  const row = page.getByTestId("template-row").filter({ hasText: rejected });
+  await row.waitFor();
+  await row.getByText("Rejected", { exact: true }).waitFor();
+  await row.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Body", { exact: true }).fill("Hi {{1}}, our new blend is in. Reply to reserve a pack.");
+  await page.getByTestId("template-preview").getByText("Hi Asha, our new blend is in. Reply to reserve a pack.").waitFor();
+  await page.getByTestId("template-save").click();
+  await row.waitFor();
+  await row.getByRole("button", { name: "Resubmit" }).click();
+  await row.getByText(/Pending|Approved/).waitFor();
   assert.deepEqual(errors, []);
 });
