@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { after, before, test } from "node:test";
 import { BASE, customerSays, launch, newCustomer, shot, signIn, waitFor } from "./support.mjs";
 import { pageApi, visible } from "./pageApi.mjs";
@@ -44,6 +45,15 @@ test("the leads page lists a lead, finds it by search and opens its detail", asy
   await detail.getByText("Asked about pricing").waitFor();
   assert.ok(await detail.locator("a[href*='/app/inbox/']").count() >= 1, "the lead's conversation is linked");
   await shot(page, "lead-detail");
+  // CSV export of the filtered list (REST, streamed, fetched with the access token).
+  await page.getByRole("button", { name: "Close" }).click();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("leads-export").click()]);
+  assert.match(download.suggestedFilename(), /^leads-\d{8}\.csv$/);
+  const csv = fs.readFileSync(await download.path(), "utf8");
+  assert.ok(csv.includes(waId), "the export has the searched lead");
+  assert.equal(csv.trim().split("\n").length, 2, "a header and the one lead the search matches");
+  await page.getByTestId("lead-row").filter({ hasText: name }).click();
+  await detail.waitFor();
   // Erase needs the typed number.
   await page.getByTestId("lead-erase").click();
   assert.equal(await page.getByTestId("lead-erase-confirm").isDisabled(), true);
