@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from funnel.core.devstack.process import free_port
+from funnel.core.simulate import run_simulate
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend"
@@ -36,6 +37,8 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SPECS = sorted(p.name.removesuffix(".test.mjs") for p in (FRONTEND / "e2e").glob("*.test.mjs"))
 START_TIMEOUT_S = 180
 SPEC_TIMEOUT_S = 300
+#: In the fictional 555-01xx range.
+WARM_UP_NUMBER = "15550100999"
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.kafka, pytest.mark.sqs]
 
@@ -110,6 +113,17 @@ def dev_json(frontend_built: None) -> Iterator[Path]:
         while not _ready(f"{api}/readyz"):
             assert time.monotonic() < deadline, "API not ready: " + log_path.read_text()
             time.sleep(0.25)
+        # Warm up the whole path (receiver, SQS, bridge, Kafka group join, worker, sandbox) with
+        # one customer message, so the first test file does not pay for it inside its timeouts.
+        answered = run_simulate(
+            wa_id=WARM_UP_NUMBER,
+            text="hello",
+            name="Warm-up",
+            state_dir=state_dir,
+            wait=True,
+            timeout_s=START_TIMEOUT_S,
+        )
+        assert answered == 0, "no reply to a first message: " + log_path.read_text()
         yield info_path
     finally:
         if process.poll() is None:
