@@ -48,8 +48,10 @@ def summary(statements: list[str]) -> str:
     return "\n".join(f"{n:3d}  {s}" for s, n in kinds.most_common())
 
 
-#: Statements one steady-state bot turn may cost; raise it only as a decision.
-TURN_BUDGET = 52
+#: Statements one steady-state bot turn may cost; raise it only as a decision. Measured: 52 in
+#: most runs, up to 55 when the turn also finds a follow-up of the first turn to cancel or a
+#: second Memory pass coalesces into the window (71 before the scope and NOTIFY changes).
+TURN_BUDGET = 55
 
 
 async def test_a_steady_state_turn_stays_within_its_statement_budget(world: World) -> None:
@@ -79,6 +81,5 @@ async def test_a_steady_state_turn_stays_within_its_statement_budget(world: Worl
             await wait_for(summarised, equals=4, what="the second turn summarised")
             await wait_for(sent, equals=2, what="the second send recorded")
     print(f"\n{len(seen)} statements for one turn\n{summary(seen)}")  # noqa: T201
-    # Ingest, load, the pipeline's trace, persist, send, record, Memory: 52 at the last count
-    # (71 before the scope and the NOTIFYs each became one statement per transaction).
+    # Ingest, load, the pipeline's trace, persist, send, record, Memory.
     assert len(seen) <= TURN_BUDGET, summary(seen)

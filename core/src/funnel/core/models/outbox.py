@@ -40,6 +40,9 @@ class Outbox(IdMixin, TimestampMixin, TenantMixin, Base):
     sent_wamid: Mapped[str | None] = mapped_column(sa.String(255))
     sent_at: Mapped[dt.datetime | None]
     correlation_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Creation order, total across transactions and within one (``created_at`` is the
+    #: transaction's start): a conversation's rows are sent in this order.
+    seq: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity())
 
     __table_args__ = (
         tenant_fk("conversation_id", "conversations"),
@@ -52,6 +55,15 @@ class Outbox(IdMixin, TimestampMixin, TenantMixin, Base):
             "ix_outbox_next_attempt_at_due",
             "next_attempt_at",
             postgresql_where=sa.text("status IN ('pending', 'failed')"),
+        ),
+        # Head of each conversation's queue: the sender claims only a conversation's first
+        # unsent row, so replies never overtake one another.
+        sa.Index(
+            "ix_outbox_unsent_by_conversation",
+            "organisation_id",
+            "conversation_id",
+            "seq",
+            postgresql_where=sa.text("status IN ('pending', 'failed', 'sending')"),
         ),
         sa.Index(
             "ix_outbox_organisation_id_conversation_id_created_at",

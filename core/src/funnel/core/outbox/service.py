@@ -155,6 +155,10 @@ class ClaimedSend:
     last_inbound_at: dt.datetime | None = None
 
 
+#: Rows that still hold their conversation's place in the send order.
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SENDING)
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -163,14 +167,31 @@ async def claim_due(
     lease: dt.timedelta = SENDING_LEASE,
 ) -> list[ClaimedSend]:
     """Take up to ``limit`` due rows for sending (system scope, all tenants). The caller commits
-    right away so the ``sending`` mark is visible to other senders."""
+    right away so the ``sending`` mark is visible to other senders.
+
+    Only the head of each conversation's queue is due: a row whose conversation has an earlier
+    row still unsent (pending, failing and waiting to retry, or being sent by another sender) is
+    left for later, so a conversation's messages reach the customer in the order they were
+    written however many senders run. A conversation waits behind its own retrying message,
+    never behind another's.
+    """
     now = now or dt.datetime.now(dt.UTC)
-    due = sa.or_(
-        sa.and_(
-            Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
-            Outbox.next_attempt_at <= now,
+    earlier = sa.orm.aliased(Outbox)
+    head_of_conversation = ~sa.exists().where(
+        earlier.organisation_id == Outbox.organisation_id,
+        earlier.conversation_id == Outbox.conversation_id,
+        earlier.seq < Outbox.seq,
+        earlier.status.in_(UNSENT),
+    )
+    due = sa.and_(
+        sa.or_(
+            sa.and_(
+                Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
+                Outbox.next_attempt_at <= now,
+            ),
+            sa.and_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= now),
         ),
-        sa.and_(Outbox.status == OutboxStatus.SENDING, Outbox.next_attempt_at <= now),
+        head_of_conversation,
     )
     rows = (
         await session.execute(
