@@ -13,7 +13,7 @@ from funnel.api.graphql.schema import build_schema
 from funnel.core.models import Conversation
 from tests.api.conftest import Tenant
 from tests.api.test_graphql_inbox import gql, seed_inbox
-from tests.api.test_tenancy_matrix import _literal
+from tests.api.test_graphql_roles import literal
 
 ACTION = """
 mutation($id: ID!) {
@@ -148,13 +148,10 @@ async def test_a_viewer_can_call_no_mutation(
         for arg_name, argument in field.args.items():
             if not isinstance(argument.type, GraphQLNonNull):
                 continue
-            literal = (
-                f'"{conversation_id}"' if arg_name == "conversationId" else _literal(argument.type)
+            value = (
+                f'"{conversation_id}"' if arg_name == "conversationId" else literal(argument.type)
             )
-            if literal is None:
-                # An input object: an empty one is enough to reach the permission check.
-                literal = "{}"
-            arguments.append(f"{arg_name}: {literal}")
+            arguments.append(f"{arg_name}: {value}")
         args = f"({', '.join(arguments)})" if arguments else ""
         response = await client.post(
             "/graphql",
