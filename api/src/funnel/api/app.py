@@ -8,6 +8,7 @@ OpenAPI docs at ``/docs`` outside production.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import httpx
@@ -68,6 +69,12 @@ def create_app(
         )
         await hub.start()
         mark_up(SERVICE)
+        # Everything alive now (modules, the GraphQL schema, SQLAlchemy metadata: ~250,000
+        # objects) lives as long as the process: keep it out of the cyclic collector's full
+        # passes, which otherwise walked it every few dozen requests (140-180 ms each, measured
+        # as the inbox's p99) instead of 8-10 ms.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -13,7 +13,12 @@ from typing import Any
 
 import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 
 from funnel.api.graphql import extensions
@@ -47,6 +52,9 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=extensions.MAX_TOKENS),
         lambda: AddValidationRules(rules),
         extensions.TransactionOutcome,
+        # The dashboard sends the same few documents all day: parse each once (the cache is
+        # module-level, shared by every request).
+        lambda: ParserCache(maxsize=256),
     ]
     return strawberry.Schema(
         query=merge_types("Query", queries),
