@@ -66,3 +66,19 @@ def test_without_a_build_the_api_starts_and_explains(tmp_path: Path) -> None:
     # Built while the API runs: picked up without a restart.
     _build(dist)
     assert "<div id=root>" in client.get("/app/inbox").text
+
+
+def test_the_api_serves_the_build_its_settings_name(tmp_path: Path) -> None:
+    """An image copies the build somewhere else and sets FUNNEL_FRONTEND_DIST to it."""
+    from funnel.api.app import create_app
+    from tests.api.conftest import make_settings
+
+    dist = tmp_path / "elsewhere"
+    _build(dist)
+    (dist / "index.html").write_text("<!doctype html><p>the image's build</p>")
+    settings = make_settings("postgresql+asyncpg://unused@127.0.0.1:1/unused").model_copy(
+        update={"frontend_dist": dist}
+    )
+    # No lifespan (no `with`): the database is never touched, only the routes are.
+    client = TestClient(create_app(settings))
+    assert "the image's build" in client.get("/app/inbox").text

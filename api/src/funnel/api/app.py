@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from funnel.api.deps import ResourcesDep
 from funnel.api.errors import install_error_handlers
-from funnel.api.frontend import mount_frontend
+from funnel.api.frontend import DEFAULT_DIST, mount_frontend
 from funnel.api.graphql.context import get_context
 from funnel.api.graphql.router import FunnelGraphQLRouter
 from funnel.api.graphql.schema import build_schema
@@ -133,7 +133,7 @@ def create_app(
         return Response(body, media_type=content_type)
 
     # Last: the dashboard's /app/ prefix and the / redirect go after every API route.
-    mount_frontend(app)
+    mount_frontend(app, settings.frontend_dist or DEFAULT_DIST)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     if settings.auth.cors_origins:

@@ -284,6 +284,9 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     #: Where ``funnel dev`` and the embedded services keep their state.
     state_dir: Path = Path(".funnel")
+    #: The built dashboard the API serves under ``/app/``; unset: ``frontend/dist`` of the
+    #: source checkout the API runs from. Images set it to where they copied the build.
+    frontend_dist: Path | None = None
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
