@@ -18,7 +18,14 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from funnel.core.models import Conversation, Lead, Organisation, WhatsAppChannel
+from funnel.core.models import (
+    Conversation,
+    FollowupSequence,
+    FollowupStep,
+    Lead,
+    Organisation,
+    WhatsAppChannel,
+)
 from tests import factories
 from tests.api.conftest import Tenant
 
@@ -154,6 +161,26 @@ async def _knowledge_document(world: World) -> uuid.UUID:
     return (await world.row("knowledge_document", build)).id  # type: ignore[no-any-return]
 
 
+async def _followup_sequence(world: World) -> uuid.UUID:
+    async def build(session: AsyncSession) -> Any:
+        organisation = await world.organisation(session)
+        sequence = FollowupSequence(organisation_id=organisation.id, name="Tenancy nudges")
+        session.add(sequence)
+        await session.flush()
+        session.add(
+            FollowupStep(
+                organisation_id=organisation.id,
+                sequence_id=sequence.id,
+                position=1,
+                delay_minutes=60,
+                message_hint="Check in",
+            )
+        )
+        return sequence
+
+    return (await world.row("followup_sequence", build)).id  # type: ignore[no-any-return]
+
+
 #: Path parameter names (REST) and GraphQL id argument kinds → how to make one in organisation A.
 OBJECT_FACTORIES: dict[str, Factory] = {
     "user_id": _user,
@@ -166,6 +193,7 @@ OBJECT_FACTORIES: dict[str, Factory] = {
     "cta_id": _cta,
     "template_id": _template,
     "document_id": _knowledge_document,
+    "sequence_id": _followup_sequence,
 }
 
 #: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription

@@ -1,0 +1,1 @@
+"""Follow-up sequences: the nudges an organisation sends when a lead goes quiet."""
