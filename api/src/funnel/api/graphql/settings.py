@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from pydantic import ValidationError as PydanticValidationError
 
+from funnel.api.graphql._common import actor
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
@@ -16,14 +17,18 @@ from funnel.api.graphql.errors import (
     expected_failure,
 )
 from funnel.api.graphql.permissions import HasRole, IsUser
-from funnel.core.audit.writer import Actor
 from funnel.core.channels import service as channels
 from funnel.core.channels.schemas import ChannelRead
 from funnel.core.errors import FunnelError
-from funnel.core.models.enums import ActorKind, MembershipRole
+from funnel.core.models.enums import MembershipRole
 from funnel.core.organisations import service as organisations
-from funnel.core.organisations.schemas import OrganisationSettings, SettingsUpdate
-from funnel.core.telemetry import correlation_id
+from funnel.core.organisations.schemas import (
+    DAYS,
+    STAGES,
+    OrganisationSettings,
+    SettingsUpdate,
+    TimeRange,
+)
 
 
 @strawberry.type
@@ -51,6 +56,64 @@ class Channel:
         )
 
 
+@strawberry.type(name="TimeRange", description="Local HH:MM (24-hour) times.")
+class TimeRangeType:
+    start: str
+    end: str
+
+    @classmethod
+    def from_read(cls, r: TimeRange) -> TimeRangeType:
+        return cls(start=r.start, end=r.end)
+
+
+@strawberry.type(description="One weekday's opening hours; no ranges means closed.")
+class DayHours:
+    day: str = strawberry.field(description="mon, tue, wed, thu, fri, sat or sun.")
+    ranges: list[TimeRangeType]
+
+
+@strawberry.type(name="FollowupPolicy", description="Limits on follow-ups to a quiet lead.")
+class FollowupPolicyType:
+    max_per_24h: int
+    max_total: int
+    min_gap_minutes: int
+
+
+@strawberry.type(description="The model a pipeline stage uses instead of the platform default.")
+class StageModel:
+    stage: str = strawberry.field(description="eyes, brain, mouth or memory.")
+    model: str
+
+
+@strawberry.input
+class TimeRangeInput:
+    start: str
+    end: str
+
+
+@strawberry.input
+class DayHoursInput:
+    day: str
+    ranges: list[TimeRangeInput]
+
+
+@strawberry.input
+class FollowupPolicyInput:
+    max_per_24h: int
+    max_total: int
+    min_gap_minutes: int
+
+
+@strawberry.input
+class StageModelInput:
+    stage: str
+    model: str
+
+
+def _ordered(keys: dict[str, object], order: tuple[str, ...]) -> list[str]:
+    return sorted(keys, key=lambda k: order.index(k) if k in order else len(order))
+
+
 @strawberry.type
 class Settings:
     name: str
@@ -66,9 +129,25 @@ class Settings:
         description="Whether the customer is told a person will follow up when the bot hands off."
     )
     auto_release_minutes: int
+    business_hours: list[DayHours] = strawberry.field(
+        description="Opening hours by weekday (only the days set), in the organisation's timezone."
+    )
+    quiet_hours: TimeRangeType | None = strawberry.field(
+        description="No proactive sends (follow-ups) inside it; may cross midnight. Null: none."
+    )
+    followup_policy: FollowupPolicyType | None = strawberry.field(
+        description="Follow-up limits; null: the platform's defaults."
+    )
+    llm_models: list[StageModel] = strawberry.field(
+        description="Per-stage model overrides; stages left out use the platform's default."
+    )
+    allowed_link_domains: list[str] = strawberry.field(
+        description="Domains a reply may link to; other links are removed."
+    )
 
     @classmethod
     def from_read(cls, s: OrganisationSettings) -> Settings:
+        policy = s.followup_policy
         return cls(
             name=s.name,
             business_name=s.business_name,
@@ -81,6 +160,28 @@ class Settings:
             pause_bot_on_attention=s.pause_bot_on_attention,
             notify_customer_on_handoff=s.notify_customer_on_handoff,
             auto_release_minutes=s.auto_release_minutes,
+            business_hours=[
+                DayHours(
+                    day=day,
+                    ranges=[TimeRangeType.from_read(r) for r in s.business_hours[day]],
+                )
+                for day in _ordered(dict(s.business_hours), DAYS)
+            ],
+            quiet_hours=TimeRangeType.from_read(s.quiet_hours) if s.quiet_hours else None,
+            followup_policy=(
+                FollowupPolicyType(
+                    max_per_24h=policy.max_per_24h,
+                    max_total=policy.max_total,
+                    min_gap_minutes=policy.min_gap_minutes,
+                )
+                if policy
+                else None
+            ),
+            llm_models=[
+                StageModel(stage=stage, model=s.llm_models[stage])
+                for stage in _ordered(dict(s.llm_models), STAGES)
+            ],
+            allowed_link_domains=list(s.allowed_link_domains),
         )
 
     @strawberry.field(description="Connected WhatsApp numbers; secrets as their last 4 only.")
@@ -101,6 +202,52 @@ class SettingsInput:
     pause_bot_on_attention: bool | None = strawberry.UNSET
     notify_customer_on_handoff: bool | None = strawberry.UNSET
     auto_release_minutes: int | None = strawberry.UNSET
+    business_hours: list[DayHoursInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces every day's hours; days left out are closed.",
+    )
+    quiet_hours: TimeRangeInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Null removes quiet hours."
+    )
+    followup_policy: FollowupPolicyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Null goes back to the platform's defaults."
+    )
+    llm_models: list[StageModelInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces every override; stages left out use the default.",
+    )
+    allowed_link_domains: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Bare domain names (example.com), at most 50."
+    )
+
+
+def _plain(value: object) -> object:
+    """Input objects as the dicts and lists ``SettingsUpdate`` reads."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__strawberry_definition__"):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
+
+
+def _update_values(input: SettingsInput) -> dict[str, object]:
+    values = {
+        key: _plain(value) for key, value in vars(input).items() if value is not strawberry.UNSET
+    }
+    hours = values.get("business_hours")
+    if isinstance(hours, list):
+        values["business_hours"] = {day["day"]: day["ranges"] for day in hours}
+    models = values.get("llm_models")
+    if isinstance(models, list):
+        values["llm_models"] = {m["stage"]: m["model"] for m in models}
+    return values
+
+
+def _problem(exc: PydanticValidationError) -> str:
+    error = exc.errors()[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(p) for p in error.get("loc", ()))
+    return f"{where}: {message}" if where else message
 
 
 UpdateSettingsResult = Annotated[
@@ -123,21 +270,13 @@ class Mutation:
         description="Change settings; fields left out are unchanged.",
     )
     async def update_settings(self, info: Info, input: SettingsInput) -> UpdateSettingsResult:
-        principal = info.context.require_principal()
-        values = {key: value for key, value in vars(input).items() if value is not strawberry.UNSET}
         try:
-            update = SettingsUpdate.model_validate(values)
+            update = SettingsUpdate.model_validate(_update_values(input))
         except PydanticValidationError as exc:
             info.context.failed = True
-            return ValidationError(message=str(exc.errors()[0]["msg"]), code="validation_failed")
-        actor = Actor(
-            organisation_id=principal.organisation_id,
-            kind=ActorKind.USER,
-            user_id=principal.user.id if principal.user else None,
-            correlation_id=correlation_id(),
-        )
+            return ValidationError(message=_problem(exc), code="validation_failed")
         try:
-            result = await organisations.update_settings(info.context.session, actor, update)
+            result = await organisations.update_settings(info.context.session, actor(info), update)
         except FunnelError as exc:
             info.context.failed = True
             return expected_failure(exc)

@@ -78,6 +78,10 @@ async def update_own(
     return OrganisationRead.model_validate(organisation)
 
 
+#: JSON settings whose null means "not set" and are stored as '{}' (see OrganisationSettings).
+_NOT_SET_AS_EMPTY = ("quiet_hours", "followup_policy")
+
+
 async def get_settings(session: AsyncSession) -> OrganisationSettings:
     return OrganisationSettings.model_validate(await get_own(session))
 
@@ -86,6 +90,10 @@ async def update_settings(
     session: AsyncSession, actor: Actor, update: SettingsUpdate
 ) -> OrganisationSettings:
     changes = update.model_dump(exclude_unset=True)
+    for key in _NOT_SET_AS_EMPTY:
+        # Clearing these stores the "not set" form ('{}'), which reads back as null.
+        if key in changes and changes[key] is None:
+            changes[key] = {}
     organisation = await _apply(session, actor, changes, "organisation.settings_updated")
     return OrganisationSettings.model_validate(organisation)
 
