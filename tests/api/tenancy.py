@@ -199,6 +199,9 @@ OBJECT_FACTORIES: dict[str, Factory] = {
 #: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription
 #: arguments are covered by the subscription tests (they filter events, they return no rows).
 GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
+    "Query.followupSequence.id": "sequence_id",
+    "Mutation.replaceFollowupSequence.id": "sequence_id",
+    "Mutation.deleteFollowupSequence.id": "sequence_id",
     "Query.user.id": "user_id",
     "Mutation.changeUserRole.userId": "user_id",
     "Mutation.deactivateUser.userId": "user_id",
