@@ -48,9 +48,33 @@ test("an admin changes the profile, the bot and the hours, and they stay changed
   }, { interval: 300, what: "Monday's hours saved" });
   await shot(page, "settings-hours");
 
+  const followups = page.getByTestId("settings-followups");
+  await followups.getByLabel("Follow up with leads who go quiet").setChecked(true);
+  await followups.getByLabel(/Minutes between follow-ups/).fill("90");
+  await followups.getByRole("button", { name: "Save" }).click();
+  await waitFor(async () => {
+    const s = await pageApi(page, "/settings");
+    return s.followup_policy?.min_gap_minutes === 90;
+  }, { interval: 300, what: "the follow-up policy saved" });
+
   await page.getByRole("link", { name: "Models" }).click();
-  await page.getByTestId("settings-models").waitFor();
+  const models = page.getByTestId("settings-models");
+  await models.getByLabel(/Brain/).fill(`brain-${stamp}`);
+  await models.getByRole("button", { name: "Save" }).click();
+  await waitFor(async () => {
+    const s = await pageApi(page, "/settings");
+    return s.llm_models.brain === `brain-${stamp}`;
+  }, { interval: 300, what: "the brain model saved" });
   await shot(page, "settings-models");
+
+  await page.getByRole("link", { name: "Bot" }).click();
+  const links = page.getByTestId("settings-links");
+  await links.getByLabel("Allowed domains").fill(`Example.com\n${stamp}.example.in`);
+  await links.getByRole("button", { name: "Save" }).click();
+  await waitFor(async () => {
+    const s = await pageApi(page, "/settings");
+    return s.allowed_link_domains.includes(`${stamp}.example.in`) ? s : null;
+  }, { interval: 300, what: "the link domains saved" });
   assert.deepEqual(errors, []);
 });
 

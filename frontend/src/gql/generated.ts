@@ -52,6 +52,17 @@ export type CtaUpdateInput = {
   url?: string | null | undefined;
 };
 
+export type DayHoursInput = {
+  day: string;
+  ranges: Array<TimeRangeInput>;
+};
+
+export type FollowupPolicyInput = {
+  maxPer24h: number;
+  maxTotal: number;
+  minGapMinutes: number;
+};
+
 export type IntentLevel =
   | 'HIGH'
   | 'LOW'
@@ -165,17 +176,32 @@ export type Sentiment =
   | 'UNINTERESTED';
 
 export type SettingsInput = {
+  /** Bare domain names (example.com), at most 50. */
+  allowedLinkDomains?: Array<string> | null | undefined;
   autoReleaseMinutes?: number | null | undefined;
   businessDescription?: string | null | undefined;
+  /** Replaces every day's hours; days left out are closed. */
+  businessHours?: Array<DayHoursInput> | null | undefined;
   businessName?: string | null | undefined;
   defaultLanguage?: string | null | undefined;
   flowPrompt?: string | null | undefined;
+  /** Null goes back to the platform's defaults. */
+  followupPolicy?: FollowupPolicyInput | null | undefined;
+  /** Replaces every override; stages left out use the default. */
+  llmModels?: Array<StageModelInput> | null | undefined;
   name?: string | null | undefined;
   notifyCustomerOnHandoff?: boolean | null | undefined;
   pauseBotOnAttention?: boolean | null | undefined;
   personaPrompt?: string | null | undefined;
+  /** Null removes quiet hours. */
+  quietHours?: TimeRangeInput | null | undefined;
   replyWordLimit?: number | null | undefined;
   timezone?: string | null | undefined;
+};
+
+export type StageModelInput = {
+  model: string;
+  stage: string;
 };
 
 export type TemplateButtonInput = {
@@ -256,6 +282,11 @@ export type TemplateUpdateInput = {
   content?: TemplateContentInput | null | undefined;
   parameterFormat?: TemplateParameterFormat | null | undefined;
   purpose?: TemplatePurpose | null | undefined;
+};
+
+export type TimeRangeInput = {
+  end: string;
+  start: string;
 };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
@@ -643,12 +674,12 @@ export type LeadsLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 export type LeadsLiveSubscription = { messageCreated: { conversationId: string, leadId: string | null } };
 
-export type SettingsFieldsFragment = { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> };
+export type SettingsFieldsFragment = { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, allowedLinkDomains: Array<string>, businessHours: Array<{ day: string, ranges: Array<{ start: string, end: string }> }>, quietHours: { start: string, end: string } | null, followupPolicy: { maxPer24h: number, maxTotal: number, minGapMinutes: number } | null, llmModels: Array<{ stage: string, model: string }>, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> };
 
 export type SettingsPageQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SettingsPageQuery = { settings: { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }, organisation: { id: string, slug: string } };
+export type SettingsPageQuery = { settings: { name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, allowedLinkDomains: Array<string>, businessHours: Array<{ day: string, ranges: Array<{ start: string, end: string }> }>, quietHours: { start: string, end: string } | null, followupPolicy: { maxPer24h: number, maxTotal: number, minGapMinutes: number } | null, llmModels: Array<{ stage: string, model: string }>, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }, organisation: { id: string, slug: string } };
 
 export type UpdateSettingsMutationVariables = Exact<{
   input: SettingsInput;
@@ -659,7 +690,7 @@ export type UpdateSettingsMutation = { updateSettings:
     | { __typename: 'ConflictError', message: string, code: string }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
-    | { __typename: 'Settings', name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }
+    | { __typename: 'Settings', name: string, businessName: string | null, businessDescription: string | null, personaPrompt: string | null, flowPrompt: string | null, timezone: string, defaultLanguage: string, replyWordLimit: number, pauseBotOnAttention: boolean, notifyCustomerOnHandoff: boolean, autoReleaseMinutes: number, allowedLinkDomains: Array<string>, businessHours: Array<{ day: string, ranges: Array<{ start: string, end: string }> }>, quietHours: { start: string, end: string } | null, followupPolicy: { maxPer24h: number, maxTotal: number, minGapMinutes: number } | null, llmModels: Array<{ stage: string, model: string }>, channels: Array<{ id: string, name: string | null, phoneNumberId: string, displayPhoneNumber: string | null, isConnected: boolean, accessTokenLast4: string, appSecretLast4: string, verifyTokenLast4: string }> }
     | { __typename: 'ValidationError', message: string, code: string }
    };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changed, fromRows, hoursProblems, maskedSecret, quietProblem, secretToSend, toRows } from "./settingsForm";
+import { changed, domainProblems, fromRows, hoursFromList, hoursProblems, hoursToList, maskedSecret, modelsFromList, modelsToList, parseDomains, quietProblem, secretToSend, toRows } from "./settingsForm";
 
 describe("business hours", () => {
   it("round-trips the API's shape, closed days as empty lists", () => {
@@ -40,5 +40,26 @@ describe("patches and secrets", () => {
     expect(secretToSend(" abc12345 ")).toBe("abc12345");
     expect(maskedSecret("9f3a")).toBe("•••• 9f3a");
     expect(maskedSecret("")).toBe("not set");
+  });
+});
+
+describe("GraphQL shapes", () => {
+  it("reads the list of days into the form's map and sends every day back, Monday first", () => {
+    const hours = hoursFromList([{ day: "tue", ranges: [{ start: "10:00", end: "13:00" }] }, { day: "someday", ranges: [] }, { day: "sun", ranges: [] }]);
+    expect(hours).toEqual({ tue: [{ start: "10:00", end: "13:00" }], sun: [] });
+    const list = hoursToList(fromRows(toRows(hours)));
+    expect(list.map((d) => d.day)).toEqual(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+    expect(list[0]!.ranges).toEqual([]);
+    expect(list[1]!.ranges).toEqual([{ start: "10:00", end: "13:00" }]);
+  });
+  it("maps models by stage and leaves blanks to the default", () => {
+    expect(modelsFromList([{ stage: "brain", model: "m-pro" }])).toEqual({ brain: "m-pro" });
+    expect(modelsToList({ mouth: " m-small ", brain: "m-pro", eyes: "  " })).toEqual([{ stage: "brain", model: "m-pro" }, { stage: "mouth", model: "m-small" }]);
+  });
+  it("parses link domains and flags what the API refuses", () => {
+    expect(parseDomains("Example.com\nhttps://shop.example.in/, example.com")).toEqual(["example.com", "shop.example.in"]);
+    expect(domainProblems(["example.com"])).toEqual([]);
+    expect(domainProblems(["example.com/path"])).toHaveLength(1);
+    expect(domainProblems(Array.from({ length: 51 }, (_, i) => `d${i}.example.com`))).toEqual(["At most 50 domains."]);
   });
 });

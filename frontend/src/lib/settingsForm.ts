@@ -29,6 +29,48 @@ export function fromRows(rows: DayRow[]): BusinessHours {
   return out;
 }
 
+/** GraphQL's list of days (`[{day, ranges}]`) as the form's map; unknown days are dropped. */
+export function hoursFromList(list: ReadonlyArray<{ day: string; ranges: ReadonlyArray<TimeRange> }>): BusinessHours {
+  const out: BusinessHours = {};
+  for (const d of list) {
+    if ((DAYS as readonly string[]).includes(d.day)) out[d.day as Day] = d.ranges.map((r) => ({ start: r.start, end: r.end }));
+  }
+  return out;
+}
+
+/** The form's map as GraphQL's list, Monday first; every day is sent (no ranges: closed). */
+export function hoursToList(hours: BusinessHours): Array<{ day: Day; ranges: TimeRange[] }> {
+  return DAYS.map((day) => ({ day, ranges: (hours[day] ?? []).map((r) => ({ start: r.start, end: r.end })) }));
+}
+
+/** GraphQL's `[{stage, model}]` as a map by stage. */
+export function modelsFromList(list: ReadonlyArray<{ stage: string; model: string }>): Record<string, string> {
+  return Object.fromEntries(list.map((m) => [m.stage, m.model]));
+}
+
+/** Models typed per stage as GraphQL's list: trimmed, blanks (the default) left out. */
+export function modelsToList(models: Record<string, string>): Array<{ stage: string; model: string }> {
+  return LLM_STAGES.map((stage) => ({ stage, model: (models[stage] ?? "").trim() })).filter((m) => m.model);
+}
+
+/** Domains typed one per line or separated by commas/spaces: lower-case, unique, in order. */
+export function parseDomains(text: string): string[] {
+  const seen = new Set<string>();
+  for (const raw of text.split(/[\s,]+/)) {
+    const d = raw.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    if (d) seen.add(d);
+  }
+  return [...seen];
+}
+
+/** Domains the API refuses: anything with a path, a space or over 253 characters. */
+export function domainProblems(domains: string[]): string[] {
+  const bad = domains.filter((d) => d.includes("/") || d.length > 253);
+  const problems = bad.length ? [`Bare domain names only: ${bad.join(", ")}.`] : [];
+  if (domains.length > 50) problems.push("At most 50 domains.");
+  return problems;
+}
+
 /** Problems with business hours: bad times, a range ending before it starts, overlaps. */
 export function hoursProblems(rows: DayRow[]): string[] {
   const problems: string[] = [];

@@ -1,25 +1,16 @@
-// Profile and bot behaviour (GraphQL updateSettings), and the parts GraphQL does not carry yet:
-// business and quiet hours, the follow-up policy and the LLM models (REST PATCH /settings).
+// Profile, bot behaviour, link domains, business and quiet hours, the follow-up policy and the
+// LLM models: all read from the settings query and saved with GraphQL updateSettings.
 import { useEffect, useMemo, useState } from "react";
 import { useMutation } from "urql";
 import { Button } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type { SettingsInput, SettingsPageQuery as SettingsData, UpdateSettingsMutation as UpdateData, UpdateSettingsMutationVariables } from "../../gql/generated";
-import { api } from "../../lib/auth";
 import { failureOf } from "../../lib/results";
-import { changed, DAY_LABELS, fromRows, hoursProblems, LLM_STAGES, quietProblem, toRows, type BusinessHours, type DayRow, type TimeRange } from "../../lib/settingsForm";
+import { changed, DAY_LABELS, domainProblems, fromRows, hoursFromList, hoursProblems, hoursToList, LLM_STAGES, modelsFromList, modelsToList, parseDomains, quietProblem, toRows, type DayRow, type TimeRange } from "../../lib/settingsForm";
 import { Section, Toggle } from "./common";
 import { UpdateSettingsMutation } from "./operations";
 
 type Settings = SettingsData["settings"];
-
-export interface RestSettings {
-  business_hours: BusinessHours;
-  quiet_hours: TimeRange | null;
-  followup_policy: { max_per_24h: number; max_total: number; min_gap_minutes: number } | null;
-  llm_models: Record<string, string>;
-  allowed_link_domains: string[];
-}
 
 function useSave(onSaved: () => void) {
   const toast = useToast();
@@ -101,34 +92,20 @@ export function BotSection({ settings, canEdit, onSaved }: { settings: Settings;
   );
 }
 
-function useRestSave(onSaved: () => void) {
-  const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  async function save(patch: Partial<RestSettings>) {
-    setBusy(true);
-    try {
-      await api("/settings", { method: "PATCH", json: patch });
-      toast.success("Settings saved.");
-      onSaved();
-    } catch (e) {
-      toast.error(`Could not save: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { save, busy };
-}
+const QUIET_DEFAULT: TimeRange = { start: "21:00", end: "08:00" };
 
-export function HoursSection({ rest, canEdit, timezone, onSaved }: { rest: RestSettings; canEdit: boolean; timezone: string; onSaved: () => void }) {
-  const [rows, setRows] = useState<DayRow[]>(() => toRows(rest.business_hours));
-  const [quietOn, setQuietOn] = useState(!!rest.quiet_hours);
-  const [quiet, setQuiet] = useState<TimeRange>(rest.quiet_hours ?? { start: "21:00", end: "08:00" });
+export function HoursSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
+  const stored = settings.quietHours;
+  const [rows, setRows] = useState<DayRow[]>(() => toRows(hoursFromList(settings.businessHours)));
+  const [quietOn, setQuietOn] = useState(!!stored);
+  const [quiet, setQuiet] = useState<TimeRange>(stored ? { start: stored.start, end: stored.end } : QUIET_DEFAULT);
   useEffect(() => {
-    setRows(toRows(rest.business_hours));
-    setQuietOn(!!rest.quiet_hours);
-    setQuiet(rest.quiet_hours ?? { start: "21:00", end: "08:00" });
-  }, [rest]);
-  const { save, busy } = useRestSave(onSaved);
+    setRows(toRows(hoursFromList(settings.businessHours)));
+    setQuietOn(!!settings.quietHours);
+    setQuiet(settings.quietHours ? { start: settings.quietHours.start, end: settings.quietHours.end } : QUIET_DEFAULT);
+  }, [settings]);
+  const { save, busy } = useSave(onSaved);
+  const timezone = settings.timezone;
   const problems = [...hoursProblems(rows), ...(quietOn ? [quietProblem(quiet)].filter((p): p is string => !!p) : [])];
   const setRow = (i: number, patch: Partial<DayRow>) => setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const setRange = (i: number, k: number, patch: Partial<TimeRange>) => setRow(i, { ranges: rows[i]!.ranges.map((x, j) => (j === k ? { ...x, ...patch } : x)) });
@@ -140,7 +117,7 @@ export function HoursSection({ rest, canEdit, timezone, onSaved }: { rest: RestS
       busy={busy}
       onSave={() => {
         if (problems.length) return;
-        void save({ business_hours: fromRows(rows), quiet_hours: quietOn ? quiet : null });
+        void save({ businessHours: hoursToList(fromRows(rows)), quietHours: quietOn ? quiet : null });
       }}
       testid="settings-hours"
     >
@@ -178,31 +155,33 @@ export function HoursSection({ rest, canEdit, timezone, onSaved }: { rest: RestS
   );
 }
 
-export function FollowupSection({ rest, canEdit, onSaved }: { rest: RestSettings; canEdit: boolean; onSaved: () => void }) {
-  const initial = rest.followup_policy ?? { max_per_24h: 1, max_total: 3, min_gap_minutes: 1440 };
-  const [on, setOn] = useState(!!rest.followup_policy);
-  const [policy, setPolicy] = useState(initial);
+const POLICY_DEFAULT = { maxPer24h: 1, maxTotal: 3, minGapMinutes: 1440 };
+
+export function FollowupSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
+  const policyOf = (s: Settings) => (s.followupPolicy ? { maxPer24h: s.followupPolicy.maxPer24h, maxTotal: s.followupPolicy.maxTotal, minGapMinutes: s.followupPolicy.minGapMinutes } : POLICY_DEFAULT);
+  const [on, setOn] = useState(!!settings.followupPolicy);
+  const [policy, setPolicy] = useState(() => policyOf(settings));
   useEffect(() => {
-    setOn(!!rest.followup_policy);
-    setPolicy(rest.followup_policy ?? { max_per_24h: 1, max_total: 3, min_gap_minutes: 1440 });
-  }, [rest]);
-  const { save, busy } = useRestSave(onSaved);
-  const bad = policy.max_per_24h < 0 || policy.max_per_24h > 10 || policy.max_total < 0 || policy.max_total > 50 || policy.min_gap_minutes < 1 || policy.min_gap_minutes > 10080;
+    setOn(!!settings.followupPolicy);
+    setPolicy(policyOf(settings));
+  }, [settings]);
+  const { save, busy } = useSave(onSaved);
+  const bad = policy.maxPer24h < 0 || policy.maxPer24h > 10 || policy.maxTotal < 0 || policy.maxTotal > 50 || policy.minGapMinutes < 1 || policy.minGapMinutes > 10080;
   return (
     <Section
       title="Follow-ups"
       hint="When a lead goes quiet the bot follows up, inside the 24-hour window or with the template whose purpose is follow-up, within these limits."
       canEdit={canEdit}
       busy={busy}
-      onSave={() => { if (!bad) void save({ followup_policy: on ? policy : null }); }}
+      onSave={() => { if (!bad) void save({ followupPolicy: on ? policy : null }); }}
       testid="settings-followups"
     >
       <Toggle label="Follow up with leads who go quiet" checked={on} onChange={setOn} />
       {on ? (
         <div className="settings-grid">
-          <label className="field">At most per 24 hours (0–10)<input className="input" type="number" min={0} max={10} value={policy.max_per_24h} onChange={(e) => setPolicy({ ...policy, max_per_24h: Number(e.target.value) })} /></label>
-          <label className="field">At most in total (0–50)<input className="input" type="number" min={0} max={50} value={policy.max_total} onChange={(e) => setPolicy({ ...policy, max_total: Number(e.target.value) })} /></label>
-          <label className="field">Minutes between follow-ups<input className="input" type="number" min={1} max={10080} value={policy.min_gap_minutes} onChange={(e) => setPolicy({ ...policy, min_gap_minutes: Number(e.target.value) })} /></label>
+          <label className="field">At most per 24 hours (0–10)<input className="input" type="number" min={0} max={10} value={policy.maxPer24h} onChange={(e) => setPolicy({ ...policy, maxPer24h: Number(e.target.value) })} /></label>
+          <label className="field">At most in total (0–50)<input className="input" type="number" min={0} max={50} value={policy.maxTotal} onChange={(e) => setPolicy({ ...policy, maxTotal: Number(e.target.value) })} /></label>
+          <label className="field">Minutes between follow-ups<input className="input" type="number" min={1} max={10080} value={policy.minGapMinutes} onChange={(e) => setPolicy({ ...policy, minGapMinutes: Number(e.target.value) })} /></label>
         </div>
       ) : null}
       {bad ? <div className="form-error" role="alert">Keep each number within its range.</div> : null}
@@ -210,10 +189,10 @@ export function FollowupSection({ rest, canEdit, onSaved }: { rest: RestSettings
   );
 }
 
-export function ModelsSection({ rest, canEdit, onSaved }: { rest: RestSettings; canEdit: boolean; onSaved: () => void }) {
-  const [models, setModels] = useState<Record<string, string>>(rest.llm_models ?? {});
-  useEffect(() => setModels(rest.llm_models ?? {}), [rest]);
-  const { save, busy } = useRestSave(onSaved);
+export function ModelsSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
+  const [models, setModels] = useState<Record<string, string>>(() => modelsFromList(settings.llmModels));
+  useEffect(() => setModels(modelsFromList(settings.llmModels)), [settings]);
+  const { save, busy } = useSave(onSaved);
   const labels: Record<string, string> = { eyes: "Eyes (reads the message)", brain: "Brain (decides)", mouth: "Mouth (writes the reply)", memory: "Memory (summarises)" };
   return (
     <Section
@@ -221,10 +200,7 @@ export function ModelsSection({ rest, canEdit, onSaved }: { rest: RestSettings; 
       hint="One model per pipeline stage; empty uses the platform's default."
       canEdit={canEdit}
       busy={busy}
-      onSave={() => {
-        const cleaned = Object.fromEntries(Object.entries(models).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v));
-        void save({ llm_models: cleaned });
-      }}
+      onSave={() => void save({ llmModels: modelsToList(models) })}
       testid="settings-models"
     >
       <div className="settings-grid">
@@ -234,6 +210,31 @@ export function ModelsSection({ rest, canEdit, onSaved }: { rest: RestSettings; 
           </label>
         ))}
       </div>
+    </Section>
+  );
+}
+
+export function LinksSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
+  const initial = settings.allowedLinkDomains.join("\n");
+  const [text, setText] = useState(initial);
+  useEffect(() => setText(initial), [initial]);
+  const { save, busy } = useSave(onSaved);
+  const domains = parseDomains(text);
+  const problems = domainProblems(domains);
+  return (
+    <Section
+      title="Links the bot may share"
+      hint="Domains a reply may link to, one per line (example.com). Links to anything else are removed."
+      canEdit={canEdit}
+      busy={busy}
+      dirty={JSON.stringify(domains) !== JSON.stringify(parseDomains(initial))}
+      onSave={() => { if (!problems.length) void save({ allowedLinkDomains: domains }); }}
+      testid="settings-links"
+    >
+      <label className="field">Allowed domains
+        <textarea className="textarea mono" rows={4} value={text} onChange={(e) => setText(e.target.value)} placeholder="example.com" />
+      </label>
+      {problems.length ? <div className="form-error" role="alert">{problems.join(" ")}</div> : null}
     </Section>
   );
 }

@@ -8,7 +8,7 @@ import { useToast } from "../../components/toast";
 import type { SettingsPageQuery as SettingsData } from "../../gql/generated";
 import { api } from "../../lib/auth";
 import { useSession } from "../../lib/session";
-import { BotSection, FollowupSection, HoursSection, ModelsSection, ProfileSection, type RestSettings } from "./BotSections";
+import { BotSection, FollowupSection, HoursSection, LinksSection, ModelsSection, ProfileSection } from "./BotSections";
 import { SettingsPageQuery } from "./operations";
 import { UsersSection } from "./UsersSection";
 import { WhatsAppSection, type ChannelRead } from "./WhatsAppSection";
@@ -54,11 +54,10 @@ export default function SettingsPage() {
   const params = useParams();
   const tab = TABS.some((t) => t.key === params["*"]) ? params["*"]! : "general";
   const toast = useToast();
-  const { can, viewer } = useSession();
+  const { can } = useSession();
   const admin = can("ADMIN");
   const zones = useMemo(timezones, []);
   const [{ data, fetching, error }, refetch] = useQuery<SettingsData>({ query: SettingsPageQuery, requestPolicy: "cache-and-network" });
-  const rest = useRest<RestSettings>("/settings", tab === "hours" || tab === "models");
   const channels = useRest<ChannelRead[]>("/settings/whatsapp/channels", tab === "whatsapp");
   useEffect(() => {
     if (error) toast.error(`Could not load settings: ${error.message}`);
@@ -69,16 +68,23 @@ export default function SettingsPage() {
   let body: React.ReactNode;
   if (tab === "users") body = <UsersSection />;
   else if (tab === "whatsapp") body = <WhatsAppSection channels={channels.data} loading={channels.loading} error={channels.error} canEdit={admin} onChanged={() => { channels.reload(); reload(); }} />;
-  else if (tab === "hours" || tab === "models") {
-    body = !rest.data ? (rest.error ? <Card><EmptyState icon="alert" title="Could not load settings">{rest.error}</EmptyState></Card> : <Card><SkeletonLines lines={6} /></Card>) : tab === "hours" ? (
-      <>
-        <HoursSection rest={rest.data} canEdit={admin} timezone={settings?.timezone ?? viewer?.organisation.timezone ?? "the organisation's timezone"} onSaved={rest.reload} />
-        <FollowupSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />
-      </>
-    ) : <ModelsSection rest={rest.data} canEdit={admin} onSaved={rest.reload} />;
-  } else if (!settings) {
+  else if (!settings) {
     body = fetching || !error ? <Card><SkeletonLines lines={6} /></Card> : <Card><EmptyState icon="alert" title="Could not load settings">{error.message}</EmptyState></Card>;
-  } else if (tab === "bot") body = <BotSection settings={settings} canEdit={admin} onSaved={reload} />;
+  } else if (tab === "bot") {
+    body = (
+      <>
+        <BotSection settings={settings} canEdit={admin} onSaved={reload} />
+        <LinksSection settings={settings} canEdit={admin} onSaved={reload} />
+      </>
+    );
+  } else if (tab === "hours") {
+    body = (
+      <>
+        <HoursSection settings={settings} canEdit={admin} onSaved={reload} />
+        <FollowupSection settings={settings} canEdit={admin} onSaved={reload} />
+      </>
+    );
+  } else if (tab === "models") body = <ModelsSection settings={settings} canEdit={admin} onSaved={reload} />;
   else body = <ProfileSection settings={settings} slug={data?.organisation.slug ?? ""} canEdit={admin} zones={zones} onSaved={reload} />;
 
   return (

@@ -15,6 +15,11 @@ export const SettingsFields = gql`
     pauseBotOnAttention
     notifyCustomerOnHandoff
     autoReleaseMinutes
+    businessHours { day ranges { start end } }
+    quietHours { start end }
+    followupPolicy { maxPer24h maxTotal minGapMinutes }
+    llmModels { stage model }
+    allowedLinkDomains
     channels { id name phoneNumberId displayPhoneNumber isConnected accessTokenLast4 appSecretLast4 verifyTokenLast4 }
   }
 `;
