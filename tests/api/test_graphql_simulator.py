@@ -9,15 +9,17 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from funnel.api.graphql import simulator as simulator_graphql
 from funnel.core.db.tenancy import scope_to_organisation
 from funnel.core.errors import NotFound
 from funnel.core.models import Organisation, WhatsAppChannel
-from funnel.core.organisations.simulator import SimulateRequest, simulate_inbound
+from funnel.core.organisations.simulator import SimulateRequest, conversation_of, simulate_inbound
 from funnel.core.settings import Environment, Settings
 from tests import factories
 from tests.api.conftest import Tenant, make_settings
@@ -129,3 +131,52 @@ async def test_the_simulator_does_not_exist_outside_local_environments(
                 SimulateRequest(text="hi"),
             )
     assert receiver.received == []
+
+
+WITH_CONVERSATION = """
+mutation($text: String!, $from: String!) {
+  simulateCustomerMessage(text: $text, fromWaId: $from) {
+    __typename
+    ... on SimulatedMessage { wamid conversationId }
+  }
+}
+"""
+
+
+async def test_the_conversation_id_is_null_when_the_worker_has_not_stored_the_message(
+    client: httpx.AsyncClient,
+    api_app: FastAPI,
+    tenant: Tenant,
+    receiver: Stub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The stub receiver queues nothing, so no worker ever stores it: null after the wait.
+    monkeypatch.setattr(simulator_graphql, "CONVERSATION_WAIT_S", 0.3)
+    await _sandbox_channel(api_app, tenant)
+    variables: dict[str, Any] = {"text": "hi", "from": "15550000003"}
+    sent = await gql(client, tenant, WITH_CONVERSATION, **variables)
+    result = sent["data"]["simulateCustomerMessage"]
+    assert result["__typename"] == "SimulatedMessage", sent
+    assert result["conversationId"] is None
+
+
+async def test_the_conversation_of_a_stored_message_is_found_by_its_wamid_in_the_tenant_only(
+    api_app: FastAPI, tenant: Tenant
+) -> None:
+    channel_id = uuid.UUID(await _sandbox_channel(api_app, tenant))
+    async with api_app.state.resources.sessionmaker() as session:
+        channel = await session.get(WhatsAppChannel, channel_id)
+        assert channel is not None
+        lead = await factories.make_lead(session, channel)
+        conversation = await factories.make_conversation(session, lead)
+        message = await factories.make_message(session, conversation)
+        await session.commit()
+        wamid, expected = message.wamid, conversation.id
+    assert wamid is not None
+    async with api_app.state.resources.sessionmaker() as session:
+        await scope_to_organisation(session, tenant.organisation_id)
+        assert await conversation_of(session, wamid, wait_s=0) == expected
+        assert await conversation_of(session, "wamid.unknown", wait_s=0.1, poll_s=0.05) is None
+    async with api_app.state.resources.sessionmaker() as session:
+        await scope_to_organisation(session, uuid.uuid4())
+        assert await conversation_of(session, wamid, wait_s=0) is None

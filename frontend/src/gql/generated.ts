@@ -475,6 +475,7 @@ export type SimulateCustomerMessageMutationVariables = Exact<{
   text: string;
   fromWaId: string;
   name?: string | null | undefined;
+  withConversation?: boolean | null | undefined;
 }>;
 
 
@@ -483,7 +484,7 @@ export type SimulateCustomerMessageMutation = { simulateCustomerMessage:
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'LimitError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
-    | { __typename: 'SimulatedMessage', wamid: string, channelId: string }
+    | { __typename: 'SimulatedMessage', wamid: string, channelId: string, conversationId?: string | null }
     | { __typename: 'UpstreamError', message: string, code: string }
    };
 

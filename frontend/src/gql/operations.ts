@@ -236,10 +236,10 @@ export const ApprovedTemplatesQuery = gql`
 `;
 
 export const SimulateCustomerMessageMutation = gql`
-  mutation SimulateCustomerMessage($text: String!, $fromWaId: String!, $name: String) {
+  mutation SimulateCustomerMessage($text: String!, $fromWaId: String!, $name: String, $withConversation: Boolean = false) {
     simulateCustomerMessage(text: $text, fromWaId: $fromWaId, name: $name) {
       __typename
-      ... on SimulatedMessage { wamid channelId }
+      ... on SimulatedMessage { wamid channelId conversationId @include(if: $withConversation) }
       ... on UserError { message code }
     }
   }

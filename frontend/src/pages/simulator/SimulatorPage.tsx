@@ -4,16 +4,16 @@
 // it; the panel beside it shows the trace of the selected bot reply.
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { useClient, useMutation, useQuery, useSubscription } from "urql";
+import { useMutation, useQuery, useSubscription } from "urql";
 import { Icon } from "../../components/icons";
 import { Badge, Button, Card, EmptyState } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import {
-  ConversationQuery, ConversationUpdatedSubscription, InboxQuery, MessageCreatedSubscription,
+  ConversationQuery, ConversationUpdatedSubscription, MessageCreatedSubscription,
   MessageStatusSubscription, SimulateCustomerMessageMutation,
 } from "../../gql/operations";
 import type {
-  ConversationQuery as ConversationData, ConversationQueryVariables, InboxQuery as InboxData, InboxQueryVariables,
+  ConversationQuery as ConversationData, ConversationQueryVariables,
   SimulateCustomerMessageMutation as SimulateData, SimulateCustomerMessageMutationVariables,
 } from "../../gql/generated";
 import { clockTime, titleCase } from "../../lib/format";
@@ -21,6 +21,8 @@ import { useDebounced } from "../../lib/live";
 import { TraceView } from "../inbox/TraceDrawer";
 
 const KEY = "simulator.customer";
+/** The conversation a simulated customer's messages landed in, remembered per number. */
+const conversationKey = (waId: string) => `simulator.conversation.${waId}`;
 
 function newCustomerNumber(): string {
   // 1555 0100 xxx: the fictional range, never a real subscriber.
@@ -31,7 +33,6 @@ interface Pending { text: string; at: string }
 
 export default function SimulatorPage() {
   const toast = useToast();
-  const client = useClient();
   const [waId, setWaId] = useState(() => sessionStorage.getItem(KEY) ?? newCustomerNumber());
   useEffect(() => sessionStorage.setItem(KEY, waId), [waId]);
   const [name, setName] = useState("Test customer");
@@ -44,24 +45,17 @@ export default function SimulatorPage() {
   const [{ fetching: sending }, simulate] = useMutation<SimulateData, SimulateCustomerMessageMutationVariables>(SimulateCustomerMessageMutation);
   const bodyRef = useRef<HTMLDivElement>(null);
 
-  // Which conversation is this customer's (it exists once the worker has taken the first message).
-  const findConversation = useDebounced(async () => {
-    const result = await client
-      .query<InboxData, InboxQueryVariables>(InboxQuery, { first: 5, filter: { search: waId } }, { requestPolicy: "network-only" })
-      .toPromise();
-    const open = result.data?.conversations.edges.map((e) => e.node).find((c) => c.lead?.waId === waId && c.mode !== "CLOSED");
-    if (open) setConversationId(open.id);
-  }, 200);
+  // Which conversation is this customer's: the answer to their first message says (once the worker
+  // has stored it), and it is remembered for the number.
   useEffect(() => {
-    setConversationId(null);
+    setConversationId(sessionStorage.getItem(conversationKey(waId)));
     setPending([]);
     setSelected(null);
-    findConversation();
-  }, [waId, findConversation]);
-  useSubscription({ query: MessageCreatedSubscription, variables: { conversationId: null } }, (_, e) => {
-    if (!conversationId) findConversation();
-    return e;
-  });
+  }, [waId]);
+  const remember = (id: string) => {
+    sessionStorage.setItem(conversationKey(waId), id);
+    setConversationId(id);
+  };
 
   const [{ data }, refetch] = useQuery<ConversationData, ConversationQueryVariables>({
     query: ConversationQuery,
@@ -103,7 +97,9 @@ export default function SimulatorPage() {
     setText("");
     setPending((p) => [...p, { text: message, at: new Date().toISOString() }]);
     setWaitingSince(Date.now());
-    const result = await simulate({ text: message, fromWaId: waId, name: name.trim() || null });
+    // Only a first message (or one after the conversation closed) waits for its conversation's id.
+    const withConversation = !conversationId || conversation?.mode === "CLOSED";
+    const result = await simulate({ text: message, fromWaId: waId, name: name.trim() || null, withConversation });
     const payload = result.data?.simulateCustomerMessage;
     if (result.error || !payload || payload.__typename !== "SimulatedMessage") {
       const reason = result.error?.message.replace(/^\[\w+\]\s*/, "") ?? (payload && "message" in payload ? payload.message : "not sent");
@@ -113,7 +109,7 @@ export default function SimulatorPage() {
       else toast.error(`The message was not delivered: ${reason}`);
       return;
     }
-    findConversation();
+    if (payload.conversationId) remember(payload.conversationId);
   }
 
   return (

@@ -26,8 +26,12 @@ from funnel.core.errors import FunnelError, UpstreamFailed
 from funnel.core.organisations.simulator import (
     DEFAULT_CUSTOMER,
     SimulateRequest,
+    conversation_of,
     simulate_inbound,
 )
+
+#: How long ``SimulatedMessage.conversationId`` waits for the worker to store the message.
+CONVERSATION_WAIT_S = 15.0
 
 
 @strawberry.type
@@ -35,6 +39,16 @@ class SimulatedMessage:
     #: The message's WhatsApp id; the conversation shows it once the worker has taken it.
     wamid: str
     channel_id: strawberry.ID
+
+    @strawberry.field(
+        description=(
+            "The conversation the message landed in. Asking for it waits (up to 15 s) until the "
+            "worker has stored the message; null if it has not by then."
+        )
+    )
+    async def conversation_id(self, info: Info) -> strawberry.ID | None:
+        found = await conversation_of(info.context.session, self.wamid, wait_s=CONVERSATION_WAIT_S)
+        return strawberry.ID(str(found)) if found is not None else None
 
 
 SimulateResult = Annotated[

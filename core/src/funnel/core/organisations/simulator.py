@@ -13,6 +13,9 @@ the caller's organisation marked ``is_sandbox``, and a receiver ``funnel dev`` r
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from typing import Annotated
 
 import httpx
@@ -22,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.errors import Conflict, NotFound, UpstreamFailed
-from funnel.core.models import WhatsAppChannel
+from funnel.core.models import Message, WhatsAppChannel
 from funnel.core.security.crypto import SecretBox
 from funnel.core.settings import Settings
 from funnel.core.simulate import (
@@ -120,3 +123,21 @@ async def simulate_inbound(
             f"the local receiver refused the message (HTTP {response.status_code})"
         )
     return SimulateResult(wamid=wamid, channel_id=str(channel.id))
+
+
+async def conversation_of(
+    session: AsyncSession, wamid: str, *, wait_s: float, poll_s: float = 0.25
+) -> uuid.UUID | None:
+    """The conversation a simulated message landed in, once the worker has stored it: looked up
+    by its wamid, waiting up to ``wait_s``; ``None`` if it has not arrived by then."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = await session.scalar(
+            sa.select(Message.conversation_id).where(
+                Message.organisation_id == current_organisation_id(session),
+                Message.wamid == wamid,
+            )
+        )
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(poll_s)
