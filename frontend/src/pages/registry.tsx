@@ -22,6 +22,7 @@ export const PAGES: PageEntry[] = [
   { path: "/leads/*", label: "Leads", icon: "user", component: lazy(() => import("./leads/LeadsPage")) },
   { path: "/templates/*", label: "Templates", icon: "file", component: lazy(() => import("./templates/TemplatesPage")) },
   { path: "/ctas", label: "CTAs", icon: "pointer", component: lazy(() => import("./ctas/CtasPage")) },
+  { path: "/followups", label: "Follow-ups", icon: "clock", component: lazy(() => import("./followups/FollowupsPage")) },
   { path: "/knowledge", label: "Knowledge", icon: "search", component: lazy(() => import("./knowledge/KnowledgePage")) },
   { path: "/analytics", label: "Analytics", icon: "activity", component: lazy(() => import("./analytics/AnalyticsPage")) },
   { path: "/settings/*", label: "Settings", icon: "lock", component: lazy(() => import("./settings/SettingsPage")) },
