@@ -63,6 +63,24 @@ export type FollowupPolicyInput = {
   minGapMinutes: number;
 };
 
+export type FollowupSequenceInput = {
+  isActive?: boolean;
+  name: string;
+  steps: Array<FollowupStepInput>;
+  trigger?: FollowupTrigger;
+};
+
+export type FollowupStepInput = {
+  delayMinutes: number;
+  messageHint?: string | null | undefined;
+  templateId?: string | null | undefined;
+};
+
+export type FollowupTrigger =
+  | 'CTA_PENDING'
+  | 'MANUAL'
+  | 'NO_REPLY';
+
 export type IntentLevel =
   | 'HIGH'
   | 'LOW'
@@ -554,6 +572,65 @@ export type DeleteCtaMutationVariables = Exact<{
 
 
 export type DeleteCtaMutation = { deleteCta:
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+   };
+
+export type FollowupSequenceFieldsFragment = { id: string, name: string, trigger: FollowupTrigger, isActive: boolean, createdAt: string, updatedAt: string, steps: Array<{ position: number, delayMinutes: number, messageHint: string | null, templateId: string | null }> };
+
+export type FollowupSequencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FollowupSequencesQuery = { followupSequences: Array<{ id: string, name: string, trigger: FollowupTrigger, isActive: boolean, createdAt: string, updatedAt: string, steps: Array<{ position: number, delayMinutes: number, messageHint: string | null, templateId: string | null }> }> };
+
+export type FollowupSequenceQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type FollowupSequenceQuery = { followupSequence: { id: string, name: string, trigger: FollowupTrigger, isActive: boolean, createdAt: string, updatedAt: string, steps: Array<{ position: number, delayMinutes: number, messageHint: string | null, templateId: string | null }> } | null };
+
+export type FollowupTemplatesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FollowupTemplatesQuery = { templates: Array<{ id: string, name: string, language: string, status: TemplateStatus }> };
+
+export type CreateFollowupSequenceMutationVariables = Exact<{
+  input: FollowupSequenceInput;
+}>;
+
+
+export type CreateFollowupSequenceMutation = { createFollowupSequence:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'FollowupSequence', id: string, name: string, trigger: FollowupTrigger, isActive: boolean, createdAt: string, updatedAt: string, steps: Array<{ position: number, delayMinutes: number, messageHint: string | null, templateId: string | null }> }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type ReplaceFollowupSequenceMutationVariables = Exact<{
+  id: string;
+  input: FollowupSequenceInput;
+}>;
+
+
+export type ReplaceFollowupSequenceMutation = { replaceFollowupSequence:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'FollowupSequence', id: string, name: string, trigger: FollowupTrigger, isActive: boolean, createdAt: string, updatedAt: string, steps: Array<{ position: number, delayMinutes: number, messageHint: string | null, templateId: string | null }> }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type DeleteFollowupSequenceMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteFollowupSequenceMutation = { deleteFollowupSequence:
     | { __typename: 'Deleted', id: string }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
