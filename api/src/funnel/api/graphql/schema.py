@@ -12,13 +12,14 @@ import pkgutil
 from typing import Any
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
+    ValidationCache,
 )
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from funnel.api.graphql import extensions
@@ -41,20 +42,37 @@ def _roots(kind: str) -> tuple[type, ...]:
     return tuple(getattr(m, kind) for m in domain_modules() if hasattr(m, kind))
 
 
+class DepthLimitRule(ValidationRule):
+    """strawberry's depth limit as one rule class for every request (``QueryDepthLimiter`` makes
+    a new class per request, which no validation cache can match), reading the limit when a
+    document is validated."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        # strawberry's rule does its whole check in its constructor, reporting on ``context``.
+        create_validator(extensions.MAX_DEPTH, None, None)(context)
+
+
+DEPTH_RULE = DepthLimitRule
+
+
 def build_schema(*, introspection: bool) -> strawberry.Schema:
     queries, mutations, subscriptions = _roots("Query"), _roots("Mutation"), _roots("Subscription")
     # Factories, not instances: strawberry builds fresh extensions per operation.
-    rules: list[Any] = [extensions.CostLimitRule]
+    # The same rule classes for every request (QueryDepthLimiter would make a new depth rule
+    # class per request), so a document's validation result can be cached.
+    rules: list[Any] = [DEPTH_RULE, extensions.CostLimitRule]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extension_list: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=extensions.MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=extensions.MAX_TOKENS),
         lambda: AddValidationRules(rules),
         extensions.TransactionOutcome,
-        # The dashboard sends the same few documents all day: parse each once (the cache is
-        # module-level, shared by every request).
+        # The dashboard sends the same few documents all day: parse and validate each once
+        # (both caches are module-level, shared by every request; validation does not depend on
+        # who asks, permissions are checked per field when it runs).
         lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]
     return strawberry.Schema(
         query=merge_types("Query", queries),
