@@ -1,14 +1,15 @@
 // Follow-ups: the sequences of nudges the bot sends a quiet lead; list, create, edit (written
 // whole), delete. Admins edit; everyone else reads.
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useMutation, useQuery } from "urql";
-import { Badge, Button, Card, Drawer, EmptyState, Modal, Skeleton } from "../../components/ui";
+import { Badge, Button, Card, Drawer, EmptyState, Modal, Skeleton, SkeletonLines } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type {
   CreateFollowupSequenceMutation as CreateData, CreateFollowupSequenceMutationVariables,
   DeleteFollowupSequenceMutation as DeleteData, DeleteFollowupSequenceMutationVariables,
   FollowupSequenceInput,
+  FollowupSequenceQuery as SequenceData, FollowupSequenceQueryVariables,
   FollowupSequencesQuery as SequencesData,
   FollowupTemplatesQuery as TemplatesData,
   ReplaceFollowupSequenceMutation as ReplaceData, ReplaceFollowupSequenceMutationVariables,
@@ -21,7 +22,7 @@ import { relativeTime } from "../../lib/format";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
 import {
-  CreateFollowupSequenceMutation, DeleteFollowupSequenceMutation, FollowupSequencesQuery, FollowupTemplatesQuery,
+  CreateFollowupSequenceMutation, DeleteFollowupSequenceMutation, FollowupSequenceQuery, FollowupSequencesQuery, FollowupTemplatesQuery,
   ReplaceFollowupSequenceMutation,
 } from "./operations";
 import "./followups.css";
@@ -29,15 +30,15 @@ import "./followups.css";
 type Sequence = SequencesData["followupSequences"][number];
 type Template = TemplatesData["templates"][number];
 const TRIGGERS: { value: string; label: string; help: string }[] = [
-  { value: "NO_REPLY", label: "No reply", help: "The lead has gone quiet after the bot's last message." },
-  { value: "CTA_PENDING", label: "CTA pending", help: "The bot offered a CTA and the lead has not taken it." },
-  { value: "MANUAL", label: "Manual", help: "Started by a person from the inbox." },
+  { value: "NO_REPLY", label: "No reply", help: "The lead has not answered the last outbound message: the active one starts after each bot reply." },
+  { value: "CTA_PENDING", label: "CTA pending", help: "For a CTA offered and not taken up. Kept for later: today the bot starts only the active No reply sequence." },
+  { value: "MANUAL", label: "Manual", help: "For an operator to start. Kept for later: today the bot starts only the active No reply sequence." },
 ];
 const triggerLabel = (t: string) => TRIGGERS.find((x) => x.value === t)?.label ?? t;
 const UNITS: DelayUnit[] = ["minutes", "hours", "days"];
 const EMPTY: SequenceDraft = { name: "", trigger: "NO_REPLY", isActive: true, steps: [emptyStep()] };
 
-function draftOf(s: Sequence): SequenceDraft {
+function draftOf(s: Sequence | NonNullable<SequenceData["followupSequence"]>): SequenceDraft {
   return {
     name: s.name,
     trigger: s.trigger,
@@ -89,7 +90,7 @@ function StepEditor({ step, index, count, templates, problems, canEdit, onChange
       <FieldError text={problems[`${key}.message_hint`]} />
       <label className="field">Step {n} template (outside the 24-hour window)
         <select className="select" value={step.templateId} onChange={(e) => onChange({ templateId: e.target.value })}>
-          <option value="">None: skip this step outside the window</option>
+          <option value="">None: an approved follow-up template if there is one, else skip</option>
           {templates.map((t) => <option key={t.id} value={t.id}>{t.name} ({t.language})</option>)}
           {!known ? <option value={step.templateId}>A template that is no longer approved</option> : null}
         </select>
@@ -101,7 +102,7 @@ function StepEditor({ step, index, count, templates, problems, canEdit, onChange
 }
 
 function SequenceEditor({ sequence, canEdit, templates, onClose, onSaved }: {
-  sequence: Sequence | null; canEdit: boolean; templates: Template[]; onClose: () => void; onSaved: () => void;
+  sequence: Sequence | NonNullable<SequenceData["followupSequence"]> | null; canEdit: boolean; templates: Template[]; onClose: () => void; onSaved: () => void;
 }) {
   const toast = useToast();
   const [draft, setDraft] = useState<SequenceDraft>(sequence ? draftOf(sequence) : EMPTY);
@@ -194,12 +195,36 @@ function SequenceEditor({ sequence, canEdit, templates, onClose, onSaved }: {
   );
 }
 
+/** The editor for an existing sequence, opened on a fresh copy (it is saved whole). */
+function LoadedEditor({ id, canEdit, templates, onClose, onSaved }: {
+  id: string; canEdit: boolean; templates: Template[]; onClose: () => void; onSaved: () => void;
+}) {
+  const toast = useToast();
+  const [{ data, fetching, error }] = useQuery<SequenceData, FollowupSequenceQueryVariables>({ query: FollowupSequenceQuery, variables: { id }, requestPolicy: "network-only" });
+  const gone = !fetching && !error && data && !data.followupSequence;
+  useEffect(() => {
+    if (error) toast.error(`Could not load the sequence: ${error.message}`);
+    if (gone) {
+      toast.error("This sequence no longer exists.");
+      onSaved();
+    }
+  }, [error, gone, toast, onSaved]);
+  if (data?.followupSequence) {
+    return <SequenceEditor sequence={data.followupSequence} canEdit={canEdit} templates={templates} onClose={onClose} onSaved={onSaved} />;
+  }
+  return (
+    <Drawer title="Follow-up sequence" label="Follow-up sequence" onClose={onClose}>
+      {error ? <EmptyState icon="alert" title="Could not load the sequence">{error.message}</EmptyState> : <SkeletonLines lines={6} />}
+    </Drawer>
+  );
+}
+
 function Explainer() {
   return (
     <Card className="fu-explainer">
       <ul className="small">
-        <li>Steps run in order; each waits its delay after the previous outbound message (1 minute to {formatDelay(MAX_DELAY_MINUTES)}). A reply from the lead stops the sequence.</li>
-        <li>Inside the 24-hour window the bot writes the nudge from the step's hint. Outside it WhatsApp allows only an approved template: the step sends the one chosen, or is skipped without one.</li>
+        <li>Steps run in order; each waits its delay after the previous outbound message (1 minute to {formatDelay(MAX_DELAY_MINUTES)}). A reply from the lead, an opt-out or a person taking over stops it.</li>
+        <li>Inside the 24-hour window the bot writes the nudge from the step's hint. Outside it WhatsApp allows only an approved template: the step sends the one chosen (if still approved), else an approved template whose purpose is follow-up, else it is skipped. The next step is scheduled either way.</li>
         <li>One sequence per trigger is active. How many nudges go out (per 24 hours, in total, the minimum gap) and the quiet hours are in <Link to="/settings/hours">Settings → Hours &amp; follow-ups</Link>.</li>
       </ul>
     </Card>
@@ -219,7 +244,9 @@ export default function FollowupsPage() {
   useEffect(() => {
     if (error) toast.error(`Could not load follow-up sequences: ${error.message}`);
   }, [error, toast]);
-  const reload = () => refetch({ requestPolicy: "network-only" });
+  const reload = useCallback(() => refetch({ requestPolicy: "network-only" }), [refetch]);
+  const closeEditor = useCallback(() => setEditing(null), []);
+  const savedEditor = useCallback(() => { setEditing(null); reload(); }, [reload]);
   const rows = data?.followupSequences ?? [];
   const templates = (templatesResult.data?.templates ?? []).filter((t) => t.status === "APPROVED");
   const templateName = (id: string | null) => (id ? templates.find((t) => t.id === id)?.name ?? "a template" : null);
@@ -277,8 +304,11 @@ export default function FollowupsPage() {
         )}
       </Card>
       {editing ? (
-        <SequenceEditor sequence={editing === "new" ? null : editing} canEdit={admin} templates={templates}
-          onClose={() => setEditing(null)} onSaved={() => { setEditing(null); reload(); }} />
+        editing === "new" ? (
+          <SequenceEditor sequence={null} canEdit={admin} templates={templates} onClose={closeEditor} onSaved={savedEditor} />
+        ) : (
+          <LoadedEditor key={editing.id} id={editing.id} canEdit={admin} templates={templates} onClose={closeEditor} onSaved={savedEditor} />
+        )
       ) : null}
       {deleting ? (
         <Modal title={`Delete ${deleting.name}?`} onClose={() => setDeleting(null)}>
