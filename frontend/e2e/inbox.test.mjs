@@ -82,8 +82,13 @@ test("a photo goes out as media, and a send WhatsApp refuses shows as failed wit
     "base64",
   );
   await page.locator('input[type="file"]').setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: png });
-  await page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: "Photo" }).waitFor();
+  const photo = page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: "Photo" });
+  await photo.waitFor();
   await waitFor(async () => (await sentTo(customer)).find((r) => r.body?.type === "image"), { what: "the photo in the sandbox" });
+  // The bubble draws the stored copy, fetched with the session's token.
+  const image = photo.getByTestId("message-image");
+  await image.waitFor({ timeout: 15_000 });
+  await waitFor(async () => (await image.evaluate((img) => img.complete && img.naturalWidth)) > 0, { what: "the photo drawn in its bubble" });
 
   // The next send to this customer is accepted, then reported failed by status webhook.
   const rule = await fetch(`${SANDBOX}/sandbox/script`, {

@@ -52,6 +52,9 @@ export const MessageFields = gql`
     author
     type
     text
+    media { mimeType caption filename sizeBytes url }
+    interactive { kind body options url urlLabel }
+    template { name language parameters }
     status
     createdAt
     sentAt

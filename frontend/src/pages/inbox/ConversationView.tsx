@@ -17,6 +17,7 @@ import { useDebounced } from "../../lib/live";
 import { failureReason, tickFor } from "../../lib/ticks";
 import { useSession } from "../../lib/session";
 import { Composer } from "./Composer";
+import { InteractiveView, MediaView, TemplateView } from "./MessageExtras";
 import { TraceDrawer } from "./TraceDrawer";
 
 type Conversation = NonNullable<ConversationData["conversation"]>;
@@ -52,6 +53,9 @@ function Bubble({ message, onTrace }: { message: Message; onTrace: (id: string) 
           <div className="kind"><Icon name={KIND_ICON[message.type] ?? "chat"} size={14} /> {KIND_LABEL[message.type] ?? titleCase(message.type)}</div>
         ) : null}
         {message.text && !(message.type !== "TEXT" && /^\[[\w ]+\]$/.test(message.text)) ? <div>{message.text}</div> : null}
+        {message.media ? <MediaView messageId={message.id} type={message.type} text={message.text} media={message.media} /> : null}
+        {message.interactive ? <InteractiveView interactive={message.interactive} /> : null}
+        {message.template ? <TemplateView template={message.template} /> : null}
         <div className="bubble-meta">
           <span>{clockTime(message.createdAt)}</span>
           {tick.symbol ? <span className={`tick ${tick.tone}`} title={tick.label} aria-label={tick.label} data-testid="tick" data-status={message.status}>{tick.symbol}</span> : null}

@@ -40,8 +40,14 @@ from funnel.core.db.tenancy import current_organisation_id
 from funnel.core.events import Event, EventType
 from funnel.core.leads.pagination import Cursor
 from funnel.core.leads.schemas import LeadRead
+from funnel.core.messages.display import (
+    interactive_summary,
+    media_summary,
+    template_summary,
+)
 from funnel.core.models import Conversation as ConversationModel
 from funnel.core.models import Lead as LeadModel
+from funnel.core.models import MediaObject as MediaObjectModel
 from funnel.core.models import Message as MessageModel
 from funnel.core.models import PipelineRun as PipelineRunModel
 from funnel.core.models import PipelineStep as PipelineStepModel
@@ -146,6 +152,36 @@ def conversation_by_id(session: AsyncSession) -> DataLoader[uuid.UUID, Conversat
 
 def run_by_id(session: AsyncSession) -> DataLoader[uuid.UUID, PipelineRunModel | None]:
     return DataLoader(load_fn=by_id(session, PipelineRunModel))
+
+
+@dataclasses.dataclass(frozen=True)
+class _StoredMedia:
+    mime_type: str
+    filename: str | None
+    size_bytes: int | None
+    stored: bool
+
+
+def media_by_id(session: AsyncSession) -> DataLoader[uuid.UUID, _StoredMedia | None]:
+    """A media row's description (never its bytes), and whether our copy of them exists."""
+
+    async def load(ids: Sequence[uuid.UUID]) -> list[_StoredMedia | None]:
+        rows = await session.execute(
+            sa.select(
+                MediaObjectModel.id,
+                MediaObjectModel.mime_type,
+                MediaObjectModel.filename,
+                MediaObjectModel.size_bytes,
+                MediaObjectModel.content.isnot(None),
+            ).where(
+                MediaObjectModel.organisation_id == current_organisation_id(session),
+                MediaObjectModel.id.in_(list(ids)),
+            )
+        )
+        found = {r[0]: _StoredMedia(r[1], r[2], r[3], bool(r[4])) for r in rows}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
 
 
 def _id_table(ids: Sequence[uuid.UUID]) -> Any:
@@ -380,6 +416,40 @@ class PipelineTrace:
         )
 
 
+@strawberry.type(description="A message's photo, video, audio, sticker or document.")
+class MessageMedia:
+    mime_type: str | None
+    caption: str | None
+    filename: str | None
+    size_bytes: int | None
+    url: str | None = strawberry.field(
+        description=(
+            "Where the bytes are (GET with the bearer token, relative to the API); null when no "
+            "copy is kept (too large, or not downloaded from WhatsApp yet)."
+        )
+    )
+
+
+@strawberry.type(description="Buttons, a list or a link sent, or the customer's choice.")
+class InteractiveSummary:
+    kind: str = strawberry.field(
+        description="button, list or cta_url (sent); button_reply or list_reply (a choice)."
+    )
+    body: str | None
+    options: list[str] = strawberry.field(
+        description="Button titles, list row titles, or the title chosen."
+    )
+    url: str | None
+    url_label: str | None
+
+
+@strawberry.type(description="The approved template a message was sent with.")
+class TemplateUse:
+    name: str
+    language: str | None
+    parameters: list[str] = strawberry.field(description="Its text parameters, in order.")
+
+
 @strawberry.type
 class Message:
     id: strawberry.ID
@@ -399,6 +469,51 @@ class Message:
     error_title: str | None
     pipeline_run_id: strawberry.Private[uuid.UUID | None]
     author_user_id: strawberry.Private[uuid.UUID | None]
+    content: strawberry.Private[dict[str, Any]]
+    media_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The media, for a photo, video, audio, sticker or document.")
+    async def media(self, info: Info) -> MessageMedia | None:
+        summary = media_summary(self.content)
+        stored = (
+            await info.context.loader(media_by_id).load(self.media_id) if self.media_id else None
+        )
+        if summary is None and stored is None:
+            return None
+        mime_type = stored.mime_type if stored else None
+        filename = stored.filename if stored else None
+        if summary is not None:
+            mime_type = mime_type or summary.mime_type
+            filename = filename or summary.filename
+        return MessageMedia(
+            mime_type=mime_type,
+            caption=summary.caption if summary else None,
+            filename=filename,
+            size_bytes=stored.size_bytes if stored else None,
+            url=f"/messages/{self.id}/media" if stored and stored.stored else None,
+        )
+
+    @strawberry.field(description="Buttons, a list or a link sent, or the customer's choice.")
+    def interactive(self) -> InteractiveSummary | None:
+        found = interactive_summary(self.content)
+        if found is None:
+            return None
+        return InteractiveSummary(
+            kind=found.kind,
+            body=found.body,
+            options=list(found.options),
+            url=found.url,
+            url_label=found.url_label,
+        )
+
+    @strawberry.field(description="The template, for a message sent with one.")
+    def template(self) -> TemplateUse | None:
+        found = template_summary(self.content)
+        if found is None:
+            return None
+        return TemplateUse(
+            name=found.name, language=found.language, parameters=list(found.parameters)
+        )
 
     @strawberry.field(description="The pipeline run that wrote this bot message.")
     async def trace(self, info: Info) -> PipelineTrace | None:
@@ -436,6 +551,8 @@ class Message:
             error_title=message.error_title,
             pipeline_run_id=message.pipeline_run_id,
             author_user_id=message.author_user_id,
+            content=dict(message.content or {}),
+            media_id=message.media_id,
         )
 
 
@@ -645,6 +762,8 @@ MESSAGE_COLUMNS = (
     "error_title",
     "pipeline_run_id",
     "author_user_id",
+    "content",
+    "media_id",
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, File, Form, Header, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Response, UploadFile, status
 
 from funnel.api.deps import ResourcesDep, SessionDep, require_role
 from funnel.api.errors import error_responses
@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, Access] = {
     "POST /messages": SEND,
     "POST /messages/media": SEND,
     "GET /messages/{message_id}": Access(Level.VIEWER, api_key_scope="conversations:read"),
+    "GET /messages/{message_id}/media": Access(
+        Level.VIEWER, api_key_scope="conversations:read", note="our stored copy of the bytes"
+    ),
 }
 
 Sender = Annotated[Principal, Depends(require_role(MembershipRole.AGENT, scope="messages:send"))]
@@ -113,3 +116,31 @@ async def send_media(
 )
 async def get_message(message_id: uuid.UUID, session: SessionDep, _: Reader) -> MessageWithHistory:
     return await service.get_message(session, message_id)
+
+
+@router.get(
+    "/{message_id}/media",
+    responses={
+        **error_responses(401, 403, 404),
+        200: {"content": {"application/octet-stream": {}}, "description": "The media's bytes"},
+    },
+    response_class=Response,
+    summary="A message's media (image, audio, video, document), from our stored copy",
+)
+async def get_message_media(message_id: uuid.UUID, session: SessionDep, _: Reader) -> Response:
+    media = await service.get_message_media(session, message_id)
+    disposition = "inline"
+    if media.filename:
+        safe = "".join(
+            c for c in media.filename if c.isascii() and c.isprintable() and c not in '"\\'
+        )
+        disposition = f'inline; filename="{safe}"'
+    return Response(
+        content=media.content,
+        media_type=media.mime_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

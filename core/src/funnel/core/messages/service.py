@@ -502,3 +502,32 @@ async def get_message(session: AsyncSession, message_id: uuid.UUID) -> MessageWi
         ).scalars()
         history = [StatusEventRead.model_validate(e) for e in events]
     return MessageWithHistory(message=MessageRead.model_validate(message), status_history=history)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredMedia:
+    content: bytes
+    mime_type: str
+    filename: str | None
+
+
+async def get_message_media(session: AsyncSession, message_id: uuid.UUID) -> StoredMedia:
+    """The bytes of a message's media, from our own copy. ``NotFound`` when the message has no
+    media, or its copy was not kept (too large, or not downloaded from Meta yet)."""
+    organisation_id = current_organisation_id(session)
+    row = (
+        await session.execute(
+            sa.select(MediaObject.content, MediaObject.mime_type, MediaObject.filename)
+            .join(
+                Message,
+                sa.and_(
+                    Message.organisation_id == MediaObject.organisation_id,
+                    Message.media_id == MediaObject.id,
+                ),
+            )
+            .where(Message.organisation_id == organisation_id, Message.id == message_id)
+        )
+    ).one_or_none()
+    if row is None or row.content is None:
+        raise NotFound("no stored media for this message")
+    return StoredMedia(content=row.content, mime_type=row.mime_type, filename=row.filename)
