@@ -70,18 +70,28 @@ class OutboxSender:
                 await asyncio.sleep(min(poll_s * 2**failures, 10.0))
                 continue
             failures = 0
-            for item in claimed:
-                await self._slots.acquire()
-                task = asyncio.create_task(self._send_and_release(item))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            await self._start_sends(claimed)
             if len(claimed) < self.res.settings.worker.sender_batch:
                 # Nothing more due right now: sleep until the next poll or a turn's wake-up.
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=poll_s)
+        # Stopping (SIGTERM): the turns this worker drained may have queued replies since the
+        # last claim. Send what is due now, once, rather than leave customers waiting for
+        # another worker's next poll.
+        try:
+            await self._start_sends(await self.claim())
+        except Exception as exc:
+            log.warning("outbox.final_claim_failed", extra={"error": type(exc).__name__})
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _start_sends(self, claimed: list[ClaimedSend]) -> None:
+        for item in claimed:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._send_and_release(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def claim(self) -> list[ClaimedSend]:
         async with self.res.sessions() as session, session.begin():
