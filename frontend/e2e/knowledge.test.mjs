@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { visible } from "./pageApi.mjs";
 import { BASE, launch, shot, signIn } from "./support.mjs";
 
 let browser;
@@ -32,7 +33,8 @@ after(async () => {
 test("a knowledge document is uploaded with progress, ingested, found by search, and deleted", async () => {
   const { page, errors } = browser;
   await page.goto(`${BASE}/app/knowledge`);
-  await page.getByTestId("knowledge-upload").waitFor();
+  // On a timeout this says what the page showed instead (once, in CI, the form never appeared).
+  await visible(page, page.getByTestId("knowledge-upload"));
   await page.locator("input[type=file]").setInputFiles(file);
   await page.getByLabel("Title (optional)").fill(title);
   await page.getByTestId("knowledge-upload-submit").click();
