@@ -159,4 +159,18 @@ def test_dashboard_in_a_browser(spec: str, dev_json: Path) -> None:
         timeout=SPEC_TIMEOUT_S,
         check=False,
     )
-    assert result.returncode == 0, f"{spec} failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"{spec} failed:\n{result.stdout}\n{result.stderr}\n{_platform_side(dev_json)}"
+    )
+
+
+def _platform_side(dev_json: Path) -> str:
+    """What ``funnel dev`` logged about authentication and failed requests: a page that loses its
+    session shows up here (refresh-token reuse, 401s), not in the browser's output."""
+    log = dev_json.parent.parent / "dev.log"
+    if not log.is_file():
+        return "(no funnel dev log)"
+    wanted = ("auth.", " 401", " 403", " 429", " 500", "ERROR", "Traceback")
+    text = log.read_text(errors="replace")
+    lines = [line for line in text.splitlines() if any(w in line for w in wanted)]
+    return "funnel dev, authentication and failures (last 60):\n" + "\n".join(lines[-60:])
