@@ -12,8 +12,8 @@ from graphql import GraphQLNonNull
 from funnel.api.graphql.schema import build_schema
 from funnel.core.models import Conversation
 from tests.api.conftest import Tenant
+from tests.api.graphql_literals import literal
 from tests.api.test_graphql_inbox import gql, seed_inbox
-from tests.api.test_graphql_roles import literal
 
 ACTION = """
 mutation($id: ID!) {

@@ -6,19 +6,13 @@ no permission class at all fails the test."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 from graphql import (
-    GraphQLEnumType,
-    GraphQLInputObjectType,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
     GraphQLUnionType,
-    Undefined,
     get_named_type,
 )
 
@@ -27,39 +21,9 @@ from funnel.api.graphql.schema import build_schema
 from funnel.core.auth.schemas import role_at_least
 from funnel.core.models.enums import MembershipRole
 from tests.api.conftest import Tenant
+from tests.api.graphql_literals import literal
 
 ROLES = [MembershipRole.VIEWER, MembershipRole.AGENT, MembershipRole.ADMIN, MembershipRole.OWNER]
-SCALARS = {
-    "String": '"x"',
-    "Int": "1",
-    "Float": "1.0",
-    "Boolean": "false",
-    "Date": '"2026-01-01"',
-    "DateTime": '"2026-01-01T00:00:00Z"',
-    "JSON": "{}",
-}
-
-
-def literal(graphql_type: Any) -> str:
-    """A literal for a required argument: valid enough to get past validation to the
-    permission check (values the resolver then refuses are fine)."""
-    if isinstance(graphql_type, GraphQLNonNull):
-        return literal(graphql_type.of_type)
-    if isinstance(graphql_type, GraphQLList):
-        return f"[{literal(graphql_type.of_type)}]"
-    if isinstance(graphql_type, GraphQLEnumType):
-        return str(next(iter(graphql_type.values)))
-    if isinstance(graphql_type, GraphQLInputObjectType):
-        fields = [
-            f"{name}: {literal(field.type)}"
-            for name, field in graphql_type.fields.items()
-            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
-        ]
-        return "{" + ", ".join(fields) + "}"
-    assert isinstance(graphql_type, GraphQLScalarType)
-    if graphql_type.name == "ID":
-        return f'"{uuid.uuid4()}"'
-    return SCALARS[graphql_type.name]
 
 
 def selection(graphql_type: Any) -> str:

@@ -20,8 +20,8 @@ from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, get_name
 
 from funnel.api.graphql.schema import build_schema
 from tests.api.conftest import Tenant
+from tests.api.graphql_literals import literal as input_literal
 from tests.api.tenancy import GRAPHQL_ID_ARGUMENTS, World
-from tests.api.test_graphql_roles import literal as input_literal
 
 _PARAM = re.compile(r"{([a-z_]+)}")
 
