@@ -362,7 +362,10 @@ async def run_phase(
                 )
                 .join(PipelineRun, PipelineRun.id == Message.pipeline_run_id)
                 .where(Message.direction == MessageDirection.INBOUND)
-                .order_by(Message.conversation_id, PipelineRun.started_at)
+                # One run can answer several messages (a burst): within it, timestamp order.
+                .order_by(
+                    Message.conversation_id, PipelineRun.started_at, Message.whatsapp_timestamp
+                )
             )
         ).all()
     await engine.dispose()

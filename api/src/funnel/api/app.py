@@ -11,7 +11,6 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
-import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -35,6 +34,7 @@ from funnel.core.security.crypto import SecretBox
 from funnel.core.settings import Environment, Settings, get_settings
 from funnel.core.telemetry import get_logger
 from funnel.core.telemetry.metrics import mark_up, render_latest
+from funnel.core.whatsapp.http import graph_http_client
 
 log = get_logger(__name__)
 
@@ -55,7 +55,7 @@ def create_app(
         own_engine = engine is None
         db_engine = engine or create_engine(settings.database, application_name="funnel-api")
         hub = EventHub(settings.database.url.get_secret_value())
-        http = httpx.AsyncClient(timeout=settings.whatsapp.request_timeout_s)
+        http = graph_http_client(settings.whatsapp)
         sessions = session_factory(db_engine)
         app.state.resources = Resources(
             settings=settings,

@@ -110,6 +110,9 @@ class WhatsAppSettings(BaseModel):
     graph_base_url: str = "https://graph.facebook.com"
     graph_version: str = "v23.0"
     request_timeout_s: float = Field(default=15.0, gt=0)
+    #: HTTP connections to the Graph API per process; further calls queue in front of the pool
+    #: (see ``funnel.core.whatsapp.http``).
+    max_connections: int = Field(default=32, ge=1, le=1_000)
     #: Channels served by this receiver (JSON in ``FUNNEL_WHATSAPP__CHANNELS``).
     channels: list[WhatsAppChannelConfig] = Field(default_factory=list)
     #: Verify token for the GET handshake when a channel has none of its own.

@@ -19,6 +19,7 @@ from funnel.core.security.crypto import SecretBox
 from funnel.core.settings import Settings
 from funnel.core.turns.contract import Pipeline
 from funnel.core.whatsapp.graph import GraphClient, HttpGraphClient
+from funnel.core.whatsapp.http import graph_http_client
 from funnel.core.whatsapp.ratelimit import ChannelLimiter, PairRatePacer
 
 #: How long a decrypted channel token is kept in memory before it is read again (a reconnect
@@ -58,9 +59,7 @@ class Resources:
             engine=engine,
             sessions=sessions,
             channels=ChannelDirectory(sessions),
-            http=httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=settings.worker.sender_concurrency * 2)
-            ),
+            http=graph_http_client(settings.whatsapp),
             secrets=SecretBox.from_settings(settings.auth),
             pipeline=pipeline,
             dead_letters=dead_letters,
