@@ -210,20 +210,15 @@ async def persist_turn(
     started_at: dt.datetime,
 ) -> PersistedTurn:
     org_id = turn.organisation.id
-    conversation = (
+    # Both rows, locked, in one round trip.
+    conversation, lead = (
         await session.execute(
-            sa.select(Conversation)
+            sa.select(Conversation, Lead)
+            .join(Lead, Lead.id == Conversation.lead_id)
             .where(Conversation.organisation_id == org_id, Conversation.id == turn.conversation.id)
             .with_for_update()
         )
-    ).scalar_one()
-    lead = (
-        await session.execute(
-            sa.select(Lead)
-            .where(Lead.organisation_id == org_id, Lead.id == conversation.lead_id)
-            .with_for_update()
-        )
-    ).scalar_one()
+    ).one()
     now = dt.datetime.now(dt.UTC)
     run = PipelineRun(
         id=uuid.uuid4(),
@@ -263,22 +258,28 @@ async def persist_turn(
         )
         if getattr(claimed, "rowcount", 0) != len(trigger_ids):
             raise TurnSuperseded(str(conversation.id))
-    for step in result.steps:
-        session.add(
-            PipelineStep(
-                organisation_id=org_id,
-                run_id=run.id,
-                stage=PipelineStage(step.stage),
-                attempt=step.attempt,
-                model=step.model,
-                prompt_version=step.prompt_version,
-                latency_ms=int(step.latency_ms),
-                input_tokens=step.input_tokens,
-                output_tokens=step.output_tokens,
-                output=step.output,
-                error=step.error,
-                overrides={"rules": step.overrides} if step.overrides else {},
-            )
+    if result.steps:
+        # One multi-row INSERT for the trace, not one per stage.
+        await session.execute(
+            sa.insert(PipelineStep),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "organisation_id": org_id,
+                    "run_id": run.id,
+                    "stage": PipelineStage(step.stage),
+                    "attempt": step.attempt,
+                    "model": step.model,
+                    "prompt_version": step.prompt_version,
+                    "latency_ms": int(step.latency_ms),
+                    "input_tokens": step.input_tokens,
+                    "output_tokens": step.output_tokens,
+                    "output": step.output,
+                    "error": step.error,
+                    "overrides": {"rules": step.overrides} if step.overrides else {},
+                }
+                for step in result.steps
+            ],
         )
     # Whether the bot may speak is decided on the row as it was before this turn's own update:
     # a human who took over while the LLM was thinking wins, but this turn's handoff notice

@@ -23,6 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -174,6 +175,17 @@ async def dead_letter(
     log.warning("worker.dead_lettered", extra={"events": len(records), "reason": reason})
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """A turn's context, read and committed, waiting for its decision."""
+
+    turn: Turn
+    #: When the turn started (wall clock, recorded on its run) and its perf_counter origin.
+    started: dt.datetime
+    t0: float
+    load_s: float
+
+
 class EventHandler:
     """The stream handler: one key's batch of records."""
 
@@ -246,6 +258,7 @@ class EventHandler:
 
         conversation_id = None
         new: list[IngestedMessage] = []
+        loaded: _Loaded | None = None
         async with self.res.sessions() as session, session.begin():
             await scope_to_organisation(session, channel.organisation_id)
             for status in statuses:
@@ -278,11 +291,25 @@ class EventHandler:
                         "duplicates": result.duplicates,
                     },
                 )
+                # The turn's context is read in the same transaction (one round trip of BEGIN,
+                # scope and COMMIT fewer per turn), unless media must be fetched first: the
+                # turn then starts after the download, in a transaction of its own.
+                if not self._media_to_download(new):
+                    loaded = await self._load(session, channel, conversation_id)
         if conversation_id is None:
             return
-        if new and self.res.settings.worker.download_media:
-            await self._download_media(channel, [m for m in new if m.whatsapp_media_id])
+        if loaded is not None:
+            await self._complete_turn(channel, loaded)
+            return
+        media = self._media_to_download(new)
+        if media:
+            await self._download_media(channel, media)
         await self.run_turn(channel, conversation_id)
+
+    def _media_to_download(self, new: list[IngestedMessage]) -> list[IngestedMessage]:
+        if not self.res.settings.worker.download_media:
+            return []
+        return [m for m in new if m.whatsapp_media_id]
 
     async def _apply_change(self, event: InboundEvent) -> None:
         if event.field != TEMPLATE_STATUS_FIELD:
@@ -301,22 +328,36 @@ class EventHandler:
         log.info("template.status_webhook", extra={"applied": applied})
 
     async def run_turn(self, channel: ChannelRef, conversation_id: uuid.UUID) -> None:
-        started = dt.datetime.now(dt.UTC)
-        t0 = time.perf_counter()
+        """Answer the conversation's unanswered messages, if any (a turn of its own)."""
         async with self.res.sessions() as session, session.begin():
             await scope_to_organisation(session, channel.organisation_id)
-            pending = await unanswered_messages(session, channel.organisation_id, conversation_id)
-            if not pending:
-                return
-            turn = await load_turn(
-                session,
-                organisation_id=channel.organisation_id,
-                conversation_id=conversation_id,
-                new_messages=pending,
-                now=started,
-                correlation_id=correlation_id() or "",
-            )
-        load_s = time.perf_counter() - t0
+            loaded = await self._load(session, channel, conversation_id)
+        if loaded is not None:
+            await self._complete_turn(channel, loaded)
+
+    async def _load(
+        self, session: AsyncSession, channel: ChannelRef, conversation_id: uuid.UUID
+    ) -> _Loaded | None:
+        """The turn's context, in the caller's scoped transaction; None: nothing to answer."""
+        started = dt.datetime.now(dt.UTC)
+        t0 = time.perf_counter()
+        pending = await unanswered_messages(session, channel.organisation_id, conversation_id)
+        if not pending:
+            return None
+        turn = await load_turn(
+            session,
+            organisation_id=channel.organisation_id,
+            conversation_id=conversation_id,
+            new_messages=pending,
+            now=started,
+            correlation_id=correlation_id() or "",
+        )
+        return _Loaded(turn, started, t0, time.perf_counter() - t0)
+
+    async def _complete_turn(self, channel: ChannelRef, loaded: _Loaded) -> None:
+        """Decide (the pipeline, outside any transaction), then persist the decision."""
+        turn, started, t0, load_s = loaded.turn, loaded.started, loaded.t0, loaded.load_s
+        conversation_id = turn.conversation.id
 
         if turn.conversation.mode is ConversationMode.BOT and not turn.lead.opted_out:
             latest = next((m.wamid for m in reversed(turn.new_messages) if m.wamid), None)
