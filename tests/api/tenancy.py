@@ -199,6 +199,10 @@ OBJECT_FACTORIES: dict[str, Factory] = {
 #: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription
 #: arguments are covered by the subscription tests (they filter events, they return no rows).
 GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
+    "Query.channel.id": "channel_id",
+    "Mutation.updateChannel.id": "channel_id",
+    "Mutation.rotateChannelAppSecret.id": "channel_id",
+    "Mutation.disconnectChannel.id": "channel_id",
     "Query.followupSequence.id": "sequence_id",
     "Mutation.replaceFollowupSequence.id": "sequence_id",
     "Mutation.deleteFollowupSequence.id": "sequence_id",

@@ -1,25 +1,39 @@
-"""Organisation settings and WhatsApp channels (last four characters of secrets only)."""
+"""Organisation settings and WhatsApp channels, through the services REST's ``/settings`` calls.
+
+Channel secrets are write-only: inputs carry them, ``Channel`` shows their last four characters.
+Connecting (or replacing the access token) checks the credentials with Meta first; a refusal is a
+``CredentialsError`` with Meta's code and text, an unreachable Graph API an ``UpstreamError``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
 import strawberry
 from pydantic import ValidationError as PydanticValidationError
 
-from funnel.api.graphql._common import actor
+from funnel.api.graphql._common import ADMIN, VIEWER, actor, parse_uuid
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    UpstreamError,
+    UserError,
     ValidationError,
     expected_failure,
+    upstream_error,
 )
 from funnel.api.graphql.permissions import HasRole, IsUser
+from funnel.api.routers.settings import graph_factory
 from funnel.core.channels import service as channels
-from funnel.core.channels.schemas import ChannelRead
-from funnel.core.errors import FunnelError
+from funnel.core.channels.schemas import (
+    AppSecretRotate,
+    ChannelConnect,
+    ChannelCredentialsUpdate,
+    ChannelRead,
+)
+from funnel.core.errors import FunnelError, NotFound, UpstreamFailed, ValidationFailed
 from funnel.core.models.enums import MembershipRole
 from funnel.core.organisations import service as organisations
 from funnel.core.organisations.schemas import (
@@ -31,16 +45,26 @@ from funnel.core.organisations.schemas import (
 )
 
 
-@strawberry.type
+@strawberry.type(description="A WhatsApp number; each secret as its last 4 characters only.")
 class Channel:
     id: strawberry.ID
     name: str | None
     phone_number_id: str
+    waba_id: str
     display_phone_number: str | None
+    graph_version: str
     is_connected: bool
+    #: Why sending is paused (``disconnected``, or a Meta restriction); null when it is not.
+    paused_reason: str | None
     access_token_last4: str
     app_secret_last4: str
+    app_secrets_active: int = strawberry.field(
+        description="App secrets accepted for webhook signatures: 2 right after a rotation."
+    )
     verify_token_last4: str
+    messages_per_second: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
     @classmethod
     def from_read(cls, channel: ChannelRead) -> Channel:
@@ -48,12 +72,53 @@ class Channel:
             id=strawberry.ID(str(channel.id)),
             name=channel.name,
             phone_number_id=channel.phone_number_id,
+            waba_id=channel.waba_id,
             display_phone_number=channel.display_phone_number,
+            graph_version=channel.graph_version,
             is_connected=channel.is_connected,
+            paused_reason=channel.paused_reason,
             access_token_last4=channel.access_token_last4,
             app_secret_last4=channel.app_secret_last4,
+            app_secrets_active=channel.app_secrets_active,
             verify_token_last4=channel.verify_token_last4,
+            messages_per_second=channel.messages_per_second,
+            created_at=channel.created_at,
+            updated_at=channel.updated_at,
         )
+
+
+@strawberry.type
+class CredentialsError(UserError):
+    """WhatsApp refused the credentials (or they belong to another number); nothing was stored."""
+
+    #: Meta's error code, when Meta answered with one.
+    graph_code: int | None
+    #: Meta's explanation (never the request, so never a secret).
+    graph_message: str | None
+
+
+@strawberry.input(description="A number's Meta credentials; the secrets are never returned.")
+class ConnectChannelInput:
+    phone_number_id: str
+    waba_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str = strawberry.field(
+        description="What Meta's webhook handshake must present; chosen in Meta's console."
+    )
+    name: str | None = None
+    graph_version: str | None = strawberry.field(
+        default=None, description="Like v23.0; null: the platform's default."
+    )
+
+
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateChannelInput:
+    access_token: str | None = strawberry.field(
+        default=None, description="Checked with Meta before it replaces the stored one."
+    )
+    verify_token: str | None = None
+    name: str | None = None
 
 
 @strawberry.type(name="TimeRange", description="Local HH:MM (24-hour) times.")
@@ -250,6 +315,39 @@ def _problem(exc: PydanticValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
+ChannelResult = Annotated[
+    Channel
+    | CredentialsError
+    | ValidationError
+    | NotFoundError
+    | ConflictError
+    | UpstreamError
+    | ForbiddenError,
+    strawberry.union("ChannelResult"),
+]
+
+
+def _channel_failure(info: Info, exc: FunnelError) -> Any:
+    info.context.failed = True
+    if isinstance(exc, UpstreamFailed):
+        return upstream_error(exc)
+    if isinstance(exc, ValidationFailed) and "credentials" in exc.details:
+        graph_code = exc.details.get("graph_code")
+        graph_message = exc.details.get("graph_message")
+        return CredentialsError(
+            message=exc.message,
+            code=f"credentials_{exc.details['credentials']}",
+            graph_code=graph_code if isinstance(graph_code, int) else None,
+            graph_message=str(graph_message) if graph_message else None,
+        )
+    return expected_failure(exc)
+
+
+def _channel_not_found(info: Info) -> NotFoundError:
+    info.context.failed = True
+    return NotFoundError(message="channel not found", code="not_found")
+
+
 UpdateSettingsResult = Annotated[
     Settings | ForbiddenError | ValidationError | NotFoundError | ConflictError,
     strawberry.union("UpdateSettingsResult"),
@@ -261,6 +359,17 @@ class Query:
     @strawberry.field(permission_classes=[IsUser], description="The organisation's settings.")
     async def settings(self, info: Info) -> Settings:
         return Settings.from_read(await organisations.get_settings(info.context.session))
+
+    @strawberry.field(permission_classes=VIEWER, description="One WhatsApp number, or null.")
+    async def channel(self, info: Info, id: strawberry.ID) -> Channel | None:
+        channel_id = parse_uuid(id)
+        if channel_id is None:
+            return None
+        try:
+            channel = await channels.get_channel(info.context.session, channel_id)
+        except NotFound:
+            return None
+        return Channel.from_read(channels.to_read(channel))
 
 
 @strawberry.type
@@ -281,3 +390,110 @@ class Mutation:
             info.context.failed = True
             return expected_failure(exc)
         return Settings.from_read(result)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description=(
+            "Connect a WhatsApp number, its credentials checked with Meta first (REST: POST "
+            "/settings/whatsapp/channels). Connecting a number again replaces its credentials."
+        ),
+    )
+    async def connect_channel(self, info: Info, input: ConnectChannelInput) -> ChannelResult:
+        try:
+            request = ChannelConnect.model_validate(vars(input))
+        except PydanticValidationError as exc:
+            info.context.failed = True
+            return ValidationError(message=_problem(exc), code="validation_failed")
+        resources = info.context.resources
+        try:
+            connected = await channels.connect(
+                info.context.session,
+                resources.secret_box,
+                graph_factory(resources),
+                actor(info),
+                request,
+                default_version=resources.settings.whatsapp.graph_version,
+            )
+        except FunnelError as exc:
+            return _channel_failure(info, exc)  # type: ignore[no-any-return]
+        return Channel.from_read(connected)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Replace the access token (checked with Meta) or verify token, or rename.",
+    )
+    async def update_channel(
+        self, info: Info, id: strawberry.ID, input: UpdateChannelInput
+    ) -> ChannelResult:
+        channel_id = parse_uuid(id)
+        if channel_id is None:
+            return _channel_not_found(info)
+        try:
+            request = ChannelCredentialsUpdate.model_validate(
+                {key: value for key, value in vars(input).items() if value is not None}
+            )
+        except PydanticValidationError as exc:
+            info.context.failed = True
+            return ValidationError(message=_problem(exc), code="validation_failed")
+        resources = info.context.resources
+        try:
+            updated = await channels.update_credentials(
+                info.context.session,
+                resources.secret_box,
+                graph_factory(resources),
+                actor(info),
+                channel_id,
+                request,
+            )
+        except FunnelError as exc:
+            return _channel_failure(info, exc)  # type: ignore[no-any-return]
+        return Channel.from_read(updated)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description=(
+            "Rotate the app secret. The previous one stays accepted until the next rotation "
+            "unless keepPrevious is false."
+        ),
+    )
+    async def rotate_channel_app_secret(
+        self, info: Info, id: strawberry.ID, app_secret: str, keep_previous: bool = True
+    ) -> ChannelResult:
+        channel_id = parse_uuid(id)
+        if channel_id is None:
+            return _channel_not_found(info)
+        try:
+            request = AppSecretRotate(
+                app_secret=app_secret,  # type: ignore[arg-type]
+                keep_previous=keep_previous,
+            )
+        except PydanticValidationError as exc:
+            info.context.failed = True
+            return ValidationError(message=_problem(exc), code="validation_failed")
+        try:
+            rotated = await channels.rotate_app_secret(
+                info.context.session,
+                info.context.resources.secret_box,
+                actor(info),
+                channel_id,
+                request,
+            )
+        except FunnelError as exc:
+            return _channel_failure(info, exc)  # type: ignore[no-any-return]
+        return Channel.from_read(rotated)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Stop using a number; its conversations and messages are kept.",
+    )
+    async def disconnect_channel(self, info: Info, id: strawberry.ID) -> ChannelResult:
+        channel_id = parse_uuid(id)
+        if channel_id is None:
+            return _channel_not_found(info)
+        try:
+            disconnected = await channels.disconnect(
+                info.context.session, info.context.resources.secret_box, actor(info), channel_id
+            )
+        except FunnelError as exc:
+            return _channel_failure(info, exc)  # type: ignore[no-any-return]
+        return Channel.from_read(disconnected)

@@ -80,10 +80,17 @@ async def check_credentials(
     except GraphError as exc:
         raise ValidationFailed(
             "WhatsApp rejected these credentials",
-            details={"graph_code": exc.code, "graph_message": str(exc)[:300]},
+            details={
+                "credentials": "rejected",
+                "graph_code": exc.code,
+                "graph_message": str(exc)[:300],
+            },
         ) from exc
     if info.id and info.id != phone_number_id:
-        raise ValidationFailed("the access token does not belong to this phone number id")
+        raise ValidationFailed(
+            "the access token does not belong to this phone number id",
+            details={"credentials": "mismatch"},
+        )
     return info
 
 
