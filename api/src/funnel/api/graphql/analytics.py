@@ -66,12 +66,19 @@ class LlmUsage:
     cost_usd: float
 
 
-@strawberry.type
+@strawberry.type(description="One day in the organisation's timezone; days with nothing are 0.")
 class DayPoint:
     day: dt.date
     new_conversations: int
     inbound_messages: int
     outbound_messages: int
+    llm_input_tokens: int = strawberry.field(
+        description="LLM input tokens of the pipeline runs started that day."
+    )
+    llm_output_tokens: int = strawberry.field(
+        description="LLM output tokens of the pipeline runs started that day."
+    )
+    llm_cost_usd: float = strawberry.field(description="What those runs' LLM calls cost.")
 
 
 @strawberry.type
@@ -125,6 +132,9 @@ class Analytics:
                     new_conversations=p.new_conversations,
                     inbound_messages=p.inbound_messages,
                     outbound_messages=p.outbound_messages,
+                    llm_input_tokens=p.llm_input_tokens,
+                    llm_output_tokens=p.llm_output_tokens,
+                    llm_cost_usd=p.llm_cost_usd,
                 )
                 for p in a.series
             ],

@@ -97,6 +97,10 @@ class DayPoint(BaseModel):
     new_conversations: int
     inbound_messages: int
     outbound_messages: int
+    #: The day's pipeline runs (by start): LLM tokens in and out, and their cost.
+    llm_input_tokens: int
+    llm_output_tokens: int
+    llm_cost_usd: float
 
 
 class Analytics(BaseModel):

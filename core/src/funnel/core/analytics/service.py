@@ -183,10 +183,17 @@ async def analytics(
                 "  AND created_at >= :start AND created_at < :end GROUP BY 1),"
                 " convs AS (SELECT (created_at AT TIME ZONE :tz)::date AS day, count(*) AS n"
                 "  FROM conversations WHERE organisation_id = :org"
-                "  AND created_at >= :start AND created_at < :end GROUP BY 1)"
+                "  AND created_at >= :start AND created_at < :end GROUP BY 1),"
+                " runs AS (SELECT (started_at AT TIME ZONE :tz)::date AS day,"
+                "  sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,"
+                "  sum(cost_usd) AS cost FROM pipeline_runs WHERE organisation_id = :org"
+                "  AND started_at >= :start AND started_at < :end GROUP BY 1)"
                 " SELECT days.day, coalesce(convs.n, 0) AS n, coalesce(msgs.inbound, 0) AS inbound,"
-                " coalesce(msgs.outbound, 0) AS outbound FROM days"
-                " LEFT JOIN msgs USING (day) LEFT JOIN convs USING (day) ORDER BY days.day"
+                " coalesce(msgs.outbound, 0) AS outbound,"
+                " coalesce(runs.input_tokens, 0) AS input_tokens,"
+                " coalesce(runs.output_tokens, 0) AS output_tokens, coalesce(runs.cost, 0) AS cost"
+                " FROM days LEFT JOIN msgs USING (day) LEFT JOIN convs USING (day)"
+                " LEFT JOIN runs USING (day) ORDER BY days.day"
             ),
             {**params, "day_from": window.date_from, "day_to": window.date_to},
         )
@@ -219,6 +226,9 @@ async def analytics(
                 new_conversations=int(r.n),
                 inbound_messages=int(r.inbound),
                 outbound_messages=int(r.outbound),
+                llm_input_tokens=int(r.input_tokens),
+                llm_output_tokens=int(r.output_tokens),
+                llm_cost_usd=float(r.cost),
             )
             for r in series_rows
         ],
