@@ -1,12 +1,15 @@
 """Message templates: the list and one template, local drafts checked against Meta's limits,
 submission, status sync, resubmission of a rejected one and deletion, through
 :mod:`funnel.core.templates.service` (what REST's ``/templates`` calls). Meta-limit refusals
-are a typed ``LimitError`` listing every problem; Graph API failures an ``UpstreamError``."""
+are a typed ``LimitError`` listing every problem; Graph API failures an ``UpstreamError``.
+``templateStatusChanged`` reports status changes (Meta's review webhook, a sync, a submission)
+as they commit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any, cast
 
 import strawberry
@@ -26,8 +29,11 @@ from funnel.api.graphql.errors import (
     limit_error,
     upstream_error,
 )
+from funnel.api.graphql.live import stream
+from funnel.api.graphql.permissions import IsAuthenticated
 from funnel.api.routers.settings import graph_factory
 from funnel.core.errors import FunnelError, NotFound, UpstreamFailed, ValidationFailed
+from funnel.core.events import Event, EventType
 from funnel.core.models.enums import (
     TemplateCategory as TemplateCategoryEnum,
 )
@@ -404,3 +410,34 @@ class Mutation:
         except FunnelError as exc:
             return _failure(info, exc)  # type: ignore[no-any-return]
         return Deleted(id=id)
+
+
+@strawberry.type(description="A template's status changed; refetch it for the rest.")
+class TemplateStatusEvent:
+    template_id: strawberry.ID
+    status: TemplateStatus  # type: ignore[valid-type]
+
+    @classmethod
+    def from_event(cls, event: Event) -> TemplateStatusEvent | None:
+        template_id, status = event.ids.get("template_id"), event.ids.get("status")
+        if not isinstance(template_id, str) or not isinstance(status, str):
+            return None
+        try:
+            return cls(template_id=strawberry.ID(template_id), status=TemplateStatusEnum(status))
+        except ValueError:
+            return None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Template statuses of the caller's organisation as they change.",
+    )
+    async def template_status_changed(
+        self, info: Info
+    ) -> AsyncGenerator[TemplateStatusEvent, None]:
+        async for event in stream(info, [EventType.TEMPLATE_STATUS_CHANGED]):
+            payload = TemplateStatusEvent.from_event(event)
+            if payload is not None:
+                yield payload

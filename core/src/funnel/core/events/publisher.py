@@ -38,6 +38,8 @@ class EventType(enum.StrEnum):
     MESSAGE_STATUS = "message.status"
     CONVERSATION_UPDATED = "conversation.updated"
     ATTENTION_CHANGED = "attention.changed"
+    #: ``template_id`` and the new ``status`` (a submission, Meta's webhook, a sync).
+    TEMPLATE_STATUS_CHANGED = "template.status_changed"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from funnel.core.audit.writer import Actor, record
 from funnel.core.channels.service import GraphFactory
 from funnel.core.db.tenancy import TenantRepository, current_organisation_id
 from funnel.core.errors import Conflict, NotFound, UpstreamFailed, ValidationFailed
+from funnel.core.events import EventType, emit
 from funnel.core.models import Template, WhatsAppChannel
 from funnel.core.models.enums import TemplateCategory, TemplateParameterFormat, TemplateStatus
 from funnel.core.security.crypto import SecretBox
@@ -283,6 +284,7 @@ async def submit_template(
     template.rejection_reason = None
     if template.status is TemplateStatus.APPROVED:
         template.approved_at = now
+    await status_changed(session, template)
     await session.flush()
     await session.refresh(template)
     await record(
@@ -336,7 +338,8 @@ async def resubmit_template(
             status = TemplateStatus.PENDING
     except GraphError as exc:
         raise UpstreamFailed(f"Meta refused the template: {exc}") from exc
-    _apply_status(template, status, None, now)
+    if _apply_status(template, status, None, now):
+        await status_changed(session, template)
     template.submitted_at = now
     await session.flush()
     await session.refresh(template)
@@ -365,6 +368,7 @@ async def sync_templates(
     by_meta_id = {t.meta_template_id: t for t in local.values() if t.meta_template_id}
     now = dt.datetime.now(dt.UTC)
     updated = imported = 0
+    new: list[Template] = []
     after: str | None = None
     while True:
         try:
@@ -396,17 +400,21 @@ async def sync_templates(
                     approved_at=now if status is TemplateStatus.APPROVED else None,
                 )
                 session.add(template)
+                new.append(template)
                 imported += 1
                 continue
             if template.status is not status or template.meta_template_id != remote.id:
                 updated += 1
-            _apply_status(template, status, remote.rejected_reason, now)
+            if _apply_status(template, status, remote.rejected_reason, now):
+                await status_changed(session, template)
             template.meta_template_id = remote.id
             template.last_synced_at = now
         after = page.after
         if after is None:
             break
     await session.flush()
+    for template in new:  # their ids exist from the flush on
+        await status_changed(session, template)
     await record(
         session,
         actor,
@@ -419,12 +427,26 @@ async def sync_templates(
 
 def _apply_status(
     template: Template, status: TemplateStatus, reason: str | None, now: dt.datetime
-) -> None:
+) -> bool:
+    """Set the status (and what goes with it); True when it changed."""
+    changed = template.status is not status
     if status is TemplateStatus.APPROVED and template.status is not TemplateStatus.APPROVED:
         template.approved_at = now
     template.status = status
     template.rejection_reason = (
         reason if status is TemplateStatus.REJECTED and reason and reason != "NONE" else None
+    )
+    return changed
+
+
+async def status_changed(session: AsyncSession, template: Template) -> None:
+    """Tell the dashboards (``templateStatusChanged``), once this transaction commits."""
+    await emit(
+        session,
+        template.organisation_id,
+        EventType.TEMPLATE_STATUS_CHANGED,
+        template_id=template.id,
+        status=template.status.value,
     )
 
 
@@ -461,7 +483,8 @@ async def apply_template_status_update(
     if template is None:
         return False
     reason = event.get("reason")
-    _apply_status(template, status, str(reason) if reason else None, dt.datetime.now(dt.UTC))
+    if _apply_status(template, status, str(reason) if reason else None, dt.datetime.now(dt.UTC)):
+        await status_changed(session, template)
     template.last_synced_at = dt.datetime.now(dt.UTC)
     await session.flush()
     return True
