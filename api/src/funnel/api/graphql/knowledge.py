@@ -5,7 +5,8 @@ calls).
 Uploads carry the file as base64 in a variable (``contentBase64``), not as a GraphQL multipart
 request: the dashboard's client sends plain JSON, and multipart over GraphQL needs CSRF
 handling of its own. The size limit is the same as REST's (checked on the decoded bytes).
-Ingestion runs after the response, exactly as REST's 202; poll ``knowledgeDocument``.
+Ingestion runs after the response, exactly as REST's 202; ``knowledgeDocumentUpdated`` reports
+its status and progress as they change (or poll ``knowledgeDocument``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
@@ -28,7 +30,10 @@ from funnel.api.graphql.errors import (
     NotFoundError,
     limit_error,
 )
+from funnel.api.graphql.live import stream
+from funnel.api.graphql.permissions import IsAuthenticated
 from funnel.core.errors import NotFound, ValidationFailed
+from funnel.core.events import Event, EventType
 from funnel.core.knowledge import service
 from funnel.core.knowledge.service import DocumentRead, SearchRequest
 from funnel.core.llm.factory import build_embedder
@@ -243,3 +248,41 @@ class Mutation:
             info.context.failed = True
             return NotFoundError(message=exc.message, code=exc.code)
         return Deleted(id=id)
+
+
+@strawberry.type(description="Ingestion moved on: pending, processing, then ready or failed.")
+class KnowledgeDocumentEvent:
+    document_id: strawberry.ID
+    status: KnowledgeDocumentStatus  # type: ignore[valid-type]
+    #: 0..100; 100 once ready.
+    progress: int
+
+    @classmethod
+    def from_event(cls, event: Event) -> KnowledgeDocumentEvent | None:
+        document_id, status = event.ids.get("document_id"), event.ids.get("status")
+        progress = event.ids.get("progress")
+        if not isinstance(document_id, str) or not isinstance(status, str):
+            return None
+        try:
+            return cls(
+                document_id=strawberry.ID(document_id),
+                status=KnowledgeDocumentStatusEnum(status),
+                progress=progress if isinstance(progress, int) else 0,
+            )
+        except ValueError:
+            return None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Ingestion status and progress of the organisation's knowledge documents.",
+    )
+    async def knowledge_document_updated(
+        self, info: Info
+    ) -> AsyncGenerator[KnowledgeDocumentEvent, None]:
+        async for event in stream(info, [EventType.KNOWLEDGE_DOCUMENT_UPDATED]):
+            payload = KnowledgeDocumentEvent.from_event(event)
+            if payload is not None:
+                yield payload

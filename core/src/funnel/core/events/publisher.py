@@ -40,6 +40,8 @@ class EventType(enum.StrEnum):
     ATTENTION_CHANGED = "attention.changed"
     #: ``template_id`` and the new ``status`` (a submission, Meta's webhook, a sync).
     TEMPLATE_STATUS_CHANGED = "template.status_changed"
+    #: ``document_id``, ``status`` and ``progress`` (0..100) of a knowledge document's ingestion.
+    KNOWLEDGE_DOCUMENT_UPDATED = "knowledge.document_updated"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -11,6 +11,10 @@ Three steps, so the API and the CLI share everything:
    chunks batch by batch writing progress to the row, then stores every chunk and ``ready`` in
    one transaction, so search never sees half a document. The API runs it as a background
    task; :func:`ingest_document` runs all three in the foreground (the CLI).
+
+Every status or progress change emits ``knowledge.document_updated`` in the transaction that
+writes it, so a dashboard following ``knowledgeDocumentUpdated`` sees pending, processing (with
+progress), then ready or failed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from funnel.core.db.tenancy import scope_to_organisation
+from funnel.core.events import EventType, emit
 from funnel.core.knowledge.chunking import Chunk, ChunkingOptions, chunk_blocks, safe_prefix
 from funnel.core.knowledge.extract import MIME_OF, detect_type, extract_blocks
 from funnel.core.knowledge.repository import KnowledgeChunkRepository, KnowledgeDocumentRepository
@@ -141,7 +146,25 @@ async def submit_document(
         if winner is None:
             raise
         return winner, False
+    await _announce(session, organisation_id, document.id, KnowledgeDocumentStatus.PENDING, 0)
     return document, True
+
+
+async def _announce(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    document_id: uuid.UUID,
+    status: KnowledgeDocumentStatus,
+    progress: int,
+) -> None:
+    await emit(
+        session,
+        organisation_id,
+        EventType.KNOWLEDGE_DOCUMENT_UPDATED,
+        document_id=document_id,
+        status=status.value,
+        progress=progress,
+    )
 
 
 @asynccontextmanager
@@ -180,6 +203,10 @@ async def run_ingestion_job(
         documents = KnowledgeDocumentRepository(session, organisation_id)
         claimed = await documents.claim(document_id)
         document = await documents.get_with_content(document_id)
+        if claimed:
+            await _announce(
+                session, organisation_id, document_id, KnowledgeDocumentStatus.PROCESSING, 0
+            )
         await session.commit()
     if document is None:
         raise LookupError(f"no knowledge document {document_id} in this organisation")
@@ -315,6 +342,9 @@ async def _embed(
             await KnowledgeDocumentRepository(session, organisation_id).set_progress(
                 document_id, percent
             )
+            await _announce(
+                session, organisation_id, document_id, KnowledgeDocumentStatus.PROCESSING, percent
+            )
             await session.commit()
         if progress is not None:
             progress(len(vectors), total)
@@ -359,6 +389,7 @@ async def _store(
         content=None,
         processed_at=dt.datetime.now(dt.UTC),
     )
+    await _announce(session, organisation_id, document_id, KnowledgeDocumentStatus.READY, 100)
 
 
 async def _mark_failed(
@@ -376,6 +407,14 @@ async def _mark_failed(
             error=message,
         )
         document = await documents.get_by_id(document_id)
+        if document is not None:
+            await _announce(
+                session,
+                organisation_id,
+                document_id,
+                KnowledgeDocumentStatus.FAILED,
+                document.progress,
+            )
         await session.commit()
     if document is None:  # deleted while it was being processed
         raise LookupError(f"knowledge document {document_id} was deleted during ingestion")
