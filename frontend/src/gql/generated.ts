@@ -2,6 +2,19 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** A number's Meta credentials; the secrets are never returned. */
+export type ConnectChannelInput = {
+  accessToken: string;
+  appSecret: string;
+  /** Like v23.0; null: the platform's default. */
+  graphVersion?: string | null | undefined;
+  name?: string | null | undefined;
+  phoneNumberId: string;
+  /** What Meta's webhook handshake must present; chosen in Meta's console. */
+  verifyToken: string;
+  wabaId: string;
+};
+
 export type ConversationFilter = {
   assignedTo?: string | null | undefined;
   channelId?: string | null | undefined;
@@ -305,6 +318,14 @@ export type TemplateUpdateInput = {
 export type TimeRangeInput = {
   end: string;
   start: string;
+};
+
+/** Fields left out are unchanged. */
+export type UpdateChannelInput = {
+  /** Checked with Meta before it replaces the stored one. */
+  accessToken?: string | null | undefined;
+  name?: string | null | undefined;
+  verifyToken?: string | null | undefined;
 };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
@@ -832,6 +853,100 @@ export type RevokeInvitationMutation = { revokeInvitation:
     | { __typename: 'Deleted', id: string }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
+   };
+
+export type ChannelFieldsFragment = { id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string };
+
+export type WhatsAppChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WhatsAppChannelsQuery = { settings: { channels: Array<{ id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string }> } };
+
+type ChannelResultFields_Channel_Fragment = { __typename: 'Channel', id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string };
+
+type ChannelResultFields_ConflictError_Fragment = { __typename: 'ConflictError', message: string, code: string };
+
+type ChannelResultFields_CredentialsError_Fragment = { __typename: 'CredentialsError', graphMessage: string | null, message: string, code: string };
+
+type ChannelResultFields_ForbiddenError_Fragment = { __typename: 'ForbiddenError', message: string, code: string };
+
+type ChannelResultFields_NotFoundError_Fragment = { __typename: 'NotFoundError', message: string, code: string };
+
+type ChannelResultFields_UpstreamError_Fragment = { __typename: 'UpstreamError', message: string, code: string };
+
+type ChannelResultFields_ValidationError_Fragment = { __typename: 'ValidationError', message: string, code: string };
+
+export type ChannelResultFieldsFragment =
+  | ChannelResultFields_Channel_Fragment
+  | ChannelResultFields_ConflictError_Fragment
+  | ChannelResultFields_CredentialsError_Fragment
+  | ChannelResultFields_ForbiddenError_Fragment
+  | ChannelResultFields_NotFoundError_Fragment
+  | ChannelResultFields_UpstreamError_Fragment
+  | ChannelResultFields_ValidationError_Fragment
+;
+
+export type ConnectChannelMutationVariables = Exact<{
+  input: ConnectChannelInput;
+}>;
+
+
+export type ConnectChannelMutation = { connectChannel:
+    | { __typename: 'Channel', id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string }
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'CredentialsError', graphMessage: string | null, message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type UpdateChannelMutationVariables = Exact<{
+  id: string;
+  input: UpdateChannelInput;
+}>;
+
+
+export type UpdateChannelMutation = { updateChannel:
+    | { __typename: 'Channel', id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string }
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'CredentialsError', graphMessage: string | null, message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type RotateChannelAppSecretMutationVariables = Exact<{
+  id: string;
+  appSecret: string;
+  keepPrevious: boolean;
+}>;
+
+
+export type RotateChannelAppSecretMutation = { rotateChannelAppSecret:
+    | { __typename: 'Channel', id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string }
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'CredentialsError', graphMessage: string | null, message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type DisconnectChannelMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DisconnectChannelMutation = { disconnectChannel:
+    | { __typename: 'Channel', id: string, name: string | null, phoneNumberId: string, wabaId: string, displayPhoneNumber: string | null, graphVersion: string, isConnected: boolean, pausedReason: string | null, accessTokenLast4: string, appSecretLast4: string, appSecretsActive: number, verifyTokenLast4: string, messagesPerSecond: number, updatedAt: string }
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'CredentialsError', graphMessage: string | null, message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'UpstreamError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
    };
 
 export type TemplateFieldsFragment = { id: string, name: string, language: string, category: TemplateCategory, status: TemplateStatus, parameterFormat: TemplateParameterFormat, purpose: TemplatePurpose | null, components: Array<any>, metaTemplateId: string | null, qualityScore: string | null, rejectionReason: string | null, submittedAt: string | null, approvedAt: string | null, lastSyncedAt: string | null, createdAt: string, updatedAt: string };

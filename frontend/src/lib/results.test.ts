@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failureOf, pick } from "./results";
+import { channelFailure, failureOf, pick } from "./results";
 
 describe("failureOf", () => {
   it("is null for the expected type", () => {
@@ -14,5 +14,19 @@ describe("failureOf", () => {
   it("picks the expected member only", () => {
     expect(pick({ __typename: "Lead", id: "1" } as { __typename?: string; id?: string }, "Lead")).toEqual({ __typename: "Lead", id: "1" });
     expect(pick({ __typename: "NotFoundError" } as { __typename?: string }, "Lead")).toBeNull();
+  });
+});
+
+describe("channelFailure", () => {
+  it("is null for the channel", () => {
+    expect(channelFailure({ __typename: "Channel" })).toBeNull();
+  });
+  it("adds Meta's explanation to a refused credential", () => {
+    expect(channelFailure({ __typename: "CredentialsError", message: "WhatsApp rejected these credentials", graphMessage: "Invalid OAuth access token" }))
+      .toBe("WhatsApp rejected these credentials: Invalid OAuth access token");
+  });
+  it("gives other errors as they are", () => {
+    expect(channelFailure({ __typename: "ConflictError", message: "this phone number is connected to another organisation" }))
+      .toBe("this phone number is connected to another organisation");
   });
 });

@@ -23,3 +23,10 @@ export function pick<T extends { __typename?: string }, N extends string>(
 ): Extract<T, { __typename?: N }> | null {
   return answer && answer.__typename === expected ? (answer as Extract<T, { __typename?: N }>) : null;
 }
+
+/** A channel mutation's failure (null when it answered with the channel); a refusal by Meta
+ * carries Meta's own explanation, which says what to fix. */
+export function channelFailure(answer: (UnionAnswer & { graphMessage?: string | null }) | null | undefined): string | null {
+  const failure = failureOf(answer, "Channel");
+  return failure && answer?.graphMessage ? `${failure}: ${answer.graphMessage}` : failure;
+}

@@ -1,17 +1,16 @@
 // Settings: the organisation, the bot (persona, flow, handoff), hours and follow-ups, LLM
 // models, WhatsApp numbers (secrets write-only), users and roles. Admins edit; others read.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo } from "react";
 import { NavLink, useParams } from "react-router-dom";
 import { useQuery } from "urql";
 import { Card, EmptyState, SkeletonLines } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type { SettingsPageQuery as SettingsData } from "../../gql/generated";
-import { api } from "../../lib/auth";
 import { useSession } from "../../lib/session";
 import { BotSection, FollowupSection, HoursSection, LinksSection, ModelsSection, ProfileSection } from "./BotSections";
 import { SettingsPageQuery } from "./operations";
 import { UsersSection } from "./UsersSection";
-import { WhatsAppSection, type ChannelRead } from "./WhatsAppSection";
+import { WhatsAppSection } from "./WhatsAppSection";
 import "./settings.css";
 
 const TABS = [
@@ -32,24 +31,6 @@ function timezones(): string[] {
   }
 }
 
-/** A REST resource the GraphQL schema does not carry, with its loading and error state. */
-function useRest<T>(path: string, enabled: boolean) {
-  const toast = useToast();
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const load = useCallback(() => {
-    if (!enabled) return;
-    setLoading(true);
-    api<T>(path)
-      .then((d) => { setData(d); setError(null); })
-      .catch((e: Error) => { setError(e.message); toast.error(`Could not load ${path}: ${e.message}`); })
-      .finally(() => setLoading(false));
-  }, [path, enabled, toast]);
-  useEffect(load, [load]);
-  return { data, error, loading, reload: load };
-}
-
 export default function SettingsPage() {
   const params = useParams();
   const tab = TABS.some((t) => t.key === params["*"]) ? params["*"]! : "general";
@@ -58,7 +39,6 @@ export default function SettingsPage() {
   const admin = can("ADMIN");
   const zones = useMemo(timezones, []);
   const [{ data, fetching, error }, refetch] = useQuery<SettingsData>({ query: SettingsPageQuery, requestPolicy: "cache-and-network" });
-  const channels = useRest<ChannelRead[]>("/settings/whatsapp/channels", tab === "whatsapp");
   useEffect(() => {
     if (error) toast.error(`Could not load settings: ${error.message}`);
   }, [error, toast]);
@@ -67,7 +47,7 @@ export default function SettingsPage() {
 
   let body: React.ReactNode;
   if (tab === "users") body = <UsersSection />;
-  else if (tab === "whatsapp") body = <WhatsAppSection channels={channels.data} loading={channels.loading} error={channels.error} canEdit={admin} onChanged={() => { channels.reload(); reload(); }} />;
+  else if (tab === "whatsapp") body = <WhatsAppSection canEdit={admin} onChanged={reload} />;
   else if (!settings) {
     body = fetching || !error ? <Card><SkeletonLines lines={6} /></Card> : <Card><EmptyState icon="alert" title="Could not load settings">{error.message}</EmptyState></Card>;
   } else if (tab === "bot") {

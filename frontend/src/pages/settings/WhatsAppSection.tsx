@@ -1,28 +1,34 @@
-// WhatsApp numbers (REST /settings/whatsapp/channels; GraphQL has no channel mutations). Secrets
-// are write-only: the fields start empty, a blank field keeps the stored value, and only the
-// last four characters are ever shown.
-import { useState } from "react";
+// WhatsApp numbers over GraphQL (settings.channels and the channel mutations). Secrets are
+// write-only: the fields start empty, a blank field keeps the stored value, and only the last
+// four characters are ever shown. Meta's reason for refusing a token is shown as Meta gave it.
+import { useEffect, useState } from "react";
+import { useMutation, useQuery } from "urql";
 import { Badge, Button, Card, EmptyState, Modal, SkeletonLines } from "../../components/ui";
 import { useToast } from "../../components/toast";
-import { api } from "../../lib/auth";
+import type {
+  ChannelFieldsFragment as Channel,
+  ConnectChannelMutation as ConnectData, ConnectChannelMutationVariables,
+  DisconnectChannelMutation as DisconnectData, DisconnectChannelMutationVariables,
+  RotateChannelAppSecretMutation as RotateData, RotateChannelAppSecretMutationVariables,
+  UpdateChannelMutation as UpdateData, UpdateChannelMutationVariables,
+  WhatsAppChannelsQuery as ChannelsData,
+} from "../../gql/generated";
 import { relativeTime } from "../../lib/format";
+import { channelFailure } from "../../lib/results";
 import { maskedSecret, secretToSend } from "../../lib/settingsForm";
+import {
+  ConnectChannelMutation, DisconnectChannelMutation, RotateChannelAppSecretMutation, UpdateChannelMutation, WhatsAppChannelsQuery,
+} from "./operations";
 
-export interface ChannelRead {
-  id: string;
-  name: string | null;
-  phone_number_id: string;
-  waba_id: string;
-  display_phone_number: string | null;
-  graph_version: string;
-  is_connected: boolean;
-  paused_reason: string | null;
-  access_token_last4: string;
-  app_secret_last4: string;
-  app_secrets_active: number;
-  verify_token_last4: string;
-  messages_per_second: number;
-  updated_at: string;
+/** Await a channel mutation and throw its failure, so the forms below report it in one place. */
+async function expectChannel(
+  run: Promise<{ error?: { message: string }; data?: object }>,
+  field: "connectChannel" | "updateChannel" | "rotateChannelAppSecret" | "disconnectChannel",
+): Promise<void> {
+  const r = await run;
+  const answer = (r.data as Record<string, Parameters<typeof channelFailure>[0]> | undefined)?.[field];
+  const failure = r.error ? r.error.message : channelFailure(answer);
+  if (failure) throw new Error(failure);
 }
 
 function SecretInput({ label, value, onChange, last4 }: { label: string; value: string; onChange: (v: string) => void; last4?: string }) {
@@ -35,13 +41,14 @@ function SecretInput({ label, value, onChange, last4 }: { label: string; value: 
 
 function ConnectForm({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
   const toast = useToast();
-  const [form, setForm] = useState({ name: "", phone_number_id: "", waba_id: "", access_token: "", app_secret: "", verify_token: "" });
+  const [form, setForm] = useState({ name: "", phoneNumberId: "", wabaId: "", accessToken: "", appSecret: "", verifyToken: "" });
   const [busy, setBusy] = useState(false);
+  const [, connect] = useMutation<ConnectData, ConnectChannelMutationVariables>(ConnectChannelMutation);
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
   async function submit() {
     setBusy(true);
     try {
-      await api("/settings/whatsapp/channels", { method: "POST", json: { ...form, name: form.name || null } });
+      await expectChannel(connect({ input: { ...form, name: form.name || null } }), "connectChannel");
       toast.success("Number connected.");
       onDone();
     } catch (e) {
@@ -54,11 +61,11 @@ function ConnectForm({ onDone, onCancel }: { onDone: () => void; onCancel: () =>
     <Modal title="Connect a WhatsApp number" onClose={onCancel}>
       <form className="col" style={{ gap: 10 }} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
         <label className="field">Name (optional)<input className="input" value={form.name} onChange={(e) => set({ name: e.target.value })} /></label>
-        <label className="field">Phone number id<input className="input mono" required pattern="\d{5,32}" value={form.phone_number_id} onChange={(e) => set({ phone_number_id: e.target.value })} /></label>
-        <label className="field">WhatsApp Business account id<input className="input mono" required pattern="\d{5,32}" value={form.waba_id} onChange={(e) => set({ waba_id: e.target.value })} /></label>
-        <SecretInput label="Access token" value={form.access_token} onChange={(v) => set({ access_token: v })} />
-        <SecretInput label="App secret" value={form.app_secret} onChange={(v) => set({ app_secret: v })} />
-        <SecretInput label="Verify token" value={form.verify_token} onChange={(v) => set({ verify_token: v })} />
+        <label className="field">Phone number id<input className="input mono" required pattern="\d{5,32}" value={form.phoneNumberId} onChange={(e) => set({ phoneNumberId: e.target.value })} /></label>
+        <label className="field">WhatsApp Business account id<input className="input mono" required pattern="\d{5,32}" value={form.wabaId} onChange={(e) => set({ wabaId: e.target.value })} /></label>
+        <SecretInput label="Access token" value={form.accessToken} onChange={(v) => set({ accessToken: v })} />
+        <SecretInput label="App secret" value={form.appSecret} onChange={(v) => set({ appSecret: v })} />
+        <SecretInput label="Verify token" value={form.verifyToken} onChange={(v) => set({ verifyToken: v })} />
         <p className="small muted" style={{ margin: 0 }}>Secrets are stored encrypted and never shown again, only their last four characters.</p>
         <div className="row" style={{ justifyContent: "flex-end", gap: 8 }}>
           <Button type="button" onClick={onCancel}>Cancel</Button>
@@ -69,8 +76,11 @@ function ConnectForm({ onDone, onCancel }: { onDone: () => void; onCancel: () =>
   );
 }
 
-function ChannelCard({ channel, canEdit, onChanged }: { channel: ChannelRead; canEdit: boolean; onChanged: () => void }) {
+function ChannelCard({ channel, canEdit, onChanged }: { channel: Channel; canEdit: boolean; onChanged: () => void }) {
   const toast = useToast();
+  const [, update] = useMutation<UpdateData, UpdateChannelMutationVariables>(UpdateChannelMutation);
+  const [, rotate] = useMutation<RotateData, RotateChannelAppSecretMutationVariables>(RotateChannelAppSecretMutation);
+  const [, disconnect] = useMutation<DisconnectData, DisconnectChannelMutationVariables>(DisconnectChannelMutation);
   const [accessToken, setAccessToken] = useState("");
   const [verifyToken, setVerifyToken] = useState("");
   const [appSecret, setAppSecret] = useState("");
@@ -90,52 +100,52 @@ function ChannelCard({ channel, canEdit, onChanged }: { channel: ChannelRead; ca
     }
   }
 
-  const tokens = { access_token: secretToSend(accessToken), verify_token: secretToSend(verifyToken) };
+  const tokens = { accessToken: secretToSend(accessToken), verifyToken: secretToSend(verifyToken) };
   return (
     <Card>
       <div className="col" style={{ gap: 12 }} data-testid="channel">
         <div className="row" style={{ gap: 8, flexWrap: "wrap" }}>
-          <h3 className="grow">{channel.name ?? channel.display_phone_number ?? channel.phone_number_id}</h3>
-          {channel.is_connected ? <Badge tone="ok">Connected</Badge> : <Badge tone="danger">Disconnected</Badge>}
-          {channel.paused_reason ? <Badge tone="warn">Paused: {channel.paused_reason}</Badge> : null}
+          <h3 className="grow">{channel.name ?? channel.displayPhoneNumber ?? channel.phoneNumberId}</h3>
+          {channel.isConnected ? <Badge tone="ok">Connected</Badge> : <Badge tone="danger">Disconnected</Badge>}
+          {channel.pausedReason ? <Badge tone="warn">Paused: {channel.pausedReason}</Badge> : null}
         </div>
         <dl className="kv">
-          <dt>Number</dt><dd>{channel.display_phone_number ?? "—"}</dd>
-          <dt>Phone number id</dt><dd className="mono">{channel.phone_number_id}</dd>
-          <dt>Business account</dt><dd className="mono">{channel.waba_id}</dd>
-          <dt>Graph API</dt><dd>{channel.graph_version} · {channel.messages_per_second} msg/s</dd>
-          <dt>Access token</dt><dd className="secret" data-testid="secret-access">{maskedSecret(channel.access_token_last4)}</dd>
-          <dt>App secret</dt><dd className="secret">{maskedSecret(channel.app_secret_last4)}{channel.app_secrets_active > 1 ? " (previous one still accepted)" : ""}</dd>
-          <dt>Verify token</dt><dd className="secret">{maskedSecret(channel.verify_token_last4)}</dd>
-          <dt>Changed</dt><dd>{relativeTime(channel.updated_at)}</dd>
+          <dt>Number</dt><dd>{channel.displayPhoneNumber ?? "—"}</dd>
+          <dt>Phone number id</dt><dd className="mono">{channel.phoneNumberId}</dd>
+          <dt>Business account</dt><dd className="mono">{channel.wabaId}</dd>
+          <dt>Graph API</dt><dd>{channel.graphVersion} · {channel.messagesPerSecond} msg/s</dd>
+          <dt>Access token</dt><dd className="secret" data-testid="secret-access">{maskedSecret(channel.accessTokenLast4)}</dd>
+          <dt>App secret</dt><dd className="secret">{maskedSecret(channel.appSecretLast4)}{channel.appSecretsActive > 1 ? " (previous one still accepted)" : ""}</dd>
+          <dt>Verify token</dt><dd className="secret">{maskedSecret(channel.verifyTokenLast4)}</dd>
+          <dt>Changed</dt><dd>{relativeTime(channel.updatedAt)}</dd>
         </dl>
-        {canEdit && channel.is_connected ? (
+        {canEdit && channel.isConnected ? (
           <>
             <form className="col" style={{ gap: 8 }} onSubmit={(e) => {
               e.preventDefault();
-              if (!tokens.access_token && !tokens.verify_token) return;
+              if (!tokens.accessToken && !tokens.verifyToken) return;
               void run("tokens", async () => {
-                await api(`/settings/whatsapp/channels/${channel.id}`, { method: "PATCH", json: tokens });
+                await expectChannel(update({ id: channel.id, input: tokens }), "updateChannel");
                 setAccessToken("");
                 setVerifyToken("");
               }, "Credentials replaced.");
             }}>
               <div className="settings-grid">
-                <SecretInput label="New access token" value={accessToken} onChange={setAccessToken} last4={channel.access_token_last4} />
-                <SecretInput label="New verify token" value={verifyToken} onChange={setVerifyToken} last4={channel.verify_token_last4} />
+                <SecretInput label="New access token" value={accessToken} onChange={setAccessToken} last4={channel.accessTokenLast4} />
+                <SecretInput label="New verify token" value={verifyToken} onChange={setVerifyToken} last4={channel.verifyTokenLast4} />
               </div>
-              <div><Button type="submit" size="sm" busy={busy === "tokens"} disabled={!tokens.access_token && !tokens.verify_token}>Replace tokens</Button></div>
+              <div><Button type="submit" size="sm" busy={busy === "tokens"} disabled={!tokens.accessToken && !tokens.verifyToken}>Replace tokens</Button></div>
             </form>
             <form className="col" style={{ gap: 8 }} onSubmit={(e) => {
               e.preventDefault();
               const secret = secretToSend(appSecret);
               if (!secret) return;
               void run("secret", async () => {
-                await api(`/settings/whatsapp/channels/${channel.id}/app-secret`, { method: "POST", json: { app_secret: secret, keep_previous: true } });
+                await expectChannel(rotate({ id: channel.id, appSecret: secret, keepPrevious: true }), "rotateChannelAppSecret");
                 setAppSecret("");
               }, "App secret rotated; the previous one stays accepted until the next rotation.");
             }}>
-              <SecretInput label="New app secret" value={appSecret} onChange={setAppSecret} last4={channel.app_secret_last4} />
+              <SecretInput label="New app secret" value={appSecret} onChange={setAppSecret} last4={channel.appSecretLast4} />
               <div className="row" style={{ gap: 8 }}>
                 <Button type="submit" size="sm" busy={busy === "secret"} disabled={!secretToSend(appSecret)}>Rotate app secret</Button>
                 <span className="grow" />
@@ -151,7 +161,7 @@ function ChannelCard({ channel, canEdit, onChanged }: { channel: ChannelRead; ca
           <div className="row" style={{ justifyContent: "flex-end", gap: 8 }}>
             <Button onClick={() => setConfirmDisconnect(false)}>Cancel</Button>
             <Button variant="danger" busy={busy === "disconnect"} onClick={() => void run("disconnect", async () => {
-              await api(`/settings/whatsapp/channels/${channel.id}/disconnect`, { method: "POST" });
+              await expectChannel(disconnect({ id: channel.id }), "disconnectChannel");
               setConfirmDisconnect(false);
             }, "Number disconnected.")}>Disconnect</Button>
           </div>
@@ -161,20 +171,30 @@ function ChannelCard({ channel, canEdit, onChanged }: { channel: ChannelRead; ca
   );
 }
 
-export function WhatsAppSection({ channels, loading, error, canEdit, onChanged }: { channels: ChannelRead[] | null; loading: boolean; error: string | null; canEdit: boolean; onChanged: () => void }) {
+export function WhatsAppSection({ canEdit, onChanged }: { canEdit: boolean; onChanged: () => void }) {
+  const toast = useToast();
   const [connecting, setConnecting] = useState(false);
+  const [{ data, fetching, error }, refetch] = useQuery<ChannelsData>({ query: WhatsAppChannelsQuery, requestPolicy: "cache-and-network" });
+  useEffect(() => {
+    if (error) toast.error(`Could not load the numbers: ${error.message}`);
+  }, [error, toast]);
+  const channels = data?.settings.channels;
+  const changed = () => {
+    refetch({ requestPolicy: "network-only" });
+    onChanged();
+  };
   return (
     <div className="col" style={{ gap: 16 }} data-testid="settings-whatsapp">
       <div className="row">
         <h2 className="grow">WhatsApp numbers</h2>
         {canEdit ? <Button variant="primary" onClick={() => setConnecting(true)}>Connect a number</Button> : null}
       </div>
-      {loading && !channels ? <Card><SkeletonLines lines={5} /></Card> : error && !channels ? (
-        <Card><EmptyState icon="alert" title="Could not load the numbers">{error}</EmptyState></Card>
+      {fetching && !channels ? <Card><SkeletonLines lines={5} /></Card> : error && !channels ? (
+        <Card><EmptyState icon="alert" title="Could not load the numbers">{error.message}</EmptyState></Card>
       ) : !channels?.length ? (
         <Card><EmptyState icon="phone" title="No number connected">Connect your WhatsApp Business number with its Meta credentials.</EmptyState></Card>
-      ) : channels.map((c) => <ChannelCard key={c.id} channel={c} canEdit={canEdit} onChanged={onChanged} />)}
-      {connecting ? <ConnectForm onCancel={() => setConnecting(false)} onDone={() => { setConnecting(false); onChanged(); }} /> : null}
+      ) : channels.map((c) => <ChannelCard key={c.id} channel={c} canEdit={canEdit} onChanged={changed} />)}
+      {connecting ? <ConnectForm onCancel={() => setConnecting(false)} onDone={() => { setConnecting(false); changed(); }} /> : null}
     </div>
   );
 }

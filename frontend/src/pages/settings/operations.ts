@@ -94,3 +94,57 @@ export const RevokeInvitationMutation = gql`
     }
   }
 `;
+
+export const ChannelFields = gql`
+  fragment ChannelFields on Channel {
+    id name phoneNumberId wabaId displayPhoneNumber graphVersion isConnected pausedReason
+    accessTokenLast4 appSecretLast4 appSecretsActive verifyTokenLast4 messagesPerSecond updatedAt
+  }
+`;
+
+export const WhatsAppChannelsQuery = gql`
+  query WhatsAppChannels {
+    settings { channels { ...ChannelFields } }
+  }
+  ${ChannelFields}
+`;
+
+// Every channel mutation answers with the channel or a typed error; CredentialsError carries
+// Meta's own explanation of a refused token.
+export const ChannelResultFields = gql`
+  fragment ChannelResultFields on ChannelResult {
+    __typename
+    ... on Channel { ...ChannelFields }
+    ... on CredentialsError { graphMessage }
+    ... on UserError { message code }
+  }
+  ${ChannelFields}
+`;
+
+export const ConnectChannelMutation = gql`
+  mutation ConnectChannel($input: ConnectChannelInput!) {
+    connectChannel(input: $input) { ...ChannelResultFields }
+  }
+  ${ChannelResultFields}
+`;
+
+export const UpdateChannelMutation = gql`
+  mutation UpdateChannel($id: ID!, $input: UpdateChannelInput!) {
+    updateChannel(id: $id, input: $input) { ...ChannelResultFields }
+  }
+  ${ChannelResultFields}
+`;
+
+export const RotateChannelAppSecretMutation = gql`
+  mutation RotateChannelAppSecret($id: ID!, $appSecret: String!, $keepPrevious: Boolean!) {
+    rotateChannelAppSecret(id: $id, appSecret: $appSecret, keepPrevious: $keepPrevious) { ...ChannelResultFields }
+  }
+  ${ChannelResultFields}
+`;
+
+export const DisconnectChannelMutation = gql`
+  mutation DisconnectChannel($id: ID!) {
+    disconnectChannel(id: $id) { ...ChannelResultFields }
+  }
+  ${ChannelResultFields}
+`;
