@@ -534,7 +534,7 @@ export type AnalyticsPageQueryVariables = Exact<{
 }>;
 
 
-export type AnalyticsPageQuery = { analytics: { handoffRate: number | null, aiShare: number | null, humanShare: number | null, range: { dateFrom: string, dateTo: string, timezone: string }, funnel: Array<{ stage: string, reached: number, conversionFromPrevious: number | null }>, responseTimes: { p50Seconds: number | null, p90Seconds: number | null }, cta: { offered: number, accepted: number, completed: number }, followups: { sent: number, repliedWithin24h: number, replyRate: number | null }, llm: { runs: number, inputTokens: number, outputTokens: number, costUsd: number }, series: Array<{ day: string, newConversations: number, inboundMessages: number, outboundMessages: number }> } };
+export type AnalyticsPageQuery = { analytics: { handoffRate: number | null, aiShare: number | null, humanShare: number | null, range: { dateFrom: string, dateTo: string, timezone: string }, funnel: Array<{ stage: string, reached: number, conversionFromPrevious: number | null }>, responseTimes: { p50Seconds: number | null, p90Seconds: number | null }, cta: { offered: number, accepted: number, completed: number }, followups: { sent: number, repliedWithin24h: number, replyRate: number | null }, llm: { runs: number, inputTokens: number, outputTokens: number, costUsd: number }, series: Array<{ day: string, newConversations: number, inboundMessages: number, outboundMessages: number, llmInputTokens: number, llmOutputTokens: number, llmCostUsd: number }> } };
 
 export type CtaFieldsFragment = { id: string, type: CtaType, name: string, description: string | null, url: string | null, buttonText: string | null, payload: any, isActive: boolean, createdAt: string, updatedAt: string };
 

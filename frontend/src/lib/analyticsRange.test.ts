@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { todayIn, addDays, buckets, daysBetween, lastDays, rangeProblem, share, usageQuery } from "./analyticsRange";
+import { todayIn, addDays, daysBetween, lastDays, rangeProblem, share } from "./analyticsRange";
 
 describe("analytics ranges", () => {
   it("counts whole days, both ends included", () => {
@@ -20,19 +20,6 @@ describe("analytics ranges", () => {
     expect(rangeProblem("", "2026-03-01")).toMatch(/both/);
     expect(rangeProblem("2024-01-01", "2026-03-01")).toMatch(/year/);
     expect(rangeProblem("2026-03-01", "2026-03-31")).toBeNull();
-  });
-  it("buckets by day up to 31 days, then by runs of days covering the range", () => {
-    expect(buckets("2026-03-01", "2026-03-07")).toHaveLength(7);
-    const long = buckets("2026-01-01", "2026-03-31");
-    expect(long.length).toBeLessThanOrEqual(31);
-    expect(long[0]!.dateFrom).toBe("2026-01-01");
-    expect(long[long.length - 1]!.dateTo).toBe("2026-03-31");
-    for (let i = 1; i < long.length; i++) expect(long[i]!.dateFrom).toBe(addDays(long[i - 1]!.dateTo, 1));
-  });
-  it("writes one aliased query", () => {
-    const q = usageQuery(buckets("2026-03-01", "2026-03-02"));
-    expect(q).toContain('b0: analytics(dateFrom: "2026-03-01", dateTo: "2026-03-01", timezone: $timezone)');
-    expect(q).toContain("b1:");
   });
   it("computes shares", () => {
     expect(share(1, 4)).toBe(0.25);

@@ -1,8 +1,5 @@
-// Analytics date ranges: presets, validation, and the buckets for the tokens-and-cost chart.
-// The API's per-day series has no LLM figures, so the chart asks for the LLM usage of each
-// bucket (a day, or a week for long ranges) in one GraphQL request built with aliases.
-
-export const MAX_BUCKETS = 31;
+// Analytics date ranges: presets and validation. Per-day figures (messages, LLM tokens and
+// cost) come from the API's series, already in the range's timezone.
 
 /** yyyy-mm-dd of a local date. */
 export function isoDay(d: Date): string {
@@ -47,26 +44,6 @@ export function rangeProblem(from: string, to: string): string | null {
   if (from > to) return "The start is after the end.";
   if (daysBetween(from, to) > 366) return "At most a year at a time.";
   return null;
-}
-
-export interface Bucket { dateFrom: string; dateTo: string; label: string }
-
-/** Days, or runs of `size` days when the range has more than MAX_BUCKETS days. */
-export function buckets(from: string, to: string): Bucket[] {
-  const total = daysBetween(from, to);
-  const size = total <= MAX_BUCKETS ? 1 : Math.ceil(total / MAX_BUCKETS);
-  const out: Bucket[] = [];
-  for (let start = from; start <= to; start = addDays(start, size)) {
-    const end = addDays(start, size - 1) < to ? addDays(start, size - 1) : to;
-    out.push({ dateFrom: start, dateTo: end, label: size === 1 ? start.slice(5) : `${start.slice(5)}…${end.slice(5)}` });
-  }
-  return out;
-}
-
-/** One query with an alias per bucket: `b0: analytics(...) { llm { ... } }`. */
-export function usageQuery(list: Bucket[]): string {
-  const fields = list.map((b, i) => `b${i}: analytics(dateFrom: "${b.dateFrom}", dateTo: "${b.dateTo}", timezone: $timezone) { llm { runs inputTokens outputTokens costUsd } }`);
-  return `query AnalyticsUsageByBucket($timezone: String) { ${fields.join(" ")} }`;
 }
 
 /** A share of a count (0 when the whole is 0). */

@@ -2,20 +2,18 @@
 // handoff rate, AI vs human share, CTA conversion, follow-up effectiveness, and LLM tokens and
 // cost over time.
 import { useEffect, useMemo, useState } from "react";
-import { useClient, useQuery } from "urql";
-import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useQuery } from "urql";
+import { Bar, BarChart, CartesianGrid, Cell, ComposedChart, Legend, Line, LineChart, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Card, EmptyState, Skeleton } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type { AnalyticsPageQuery as AnalyticsData, AnalyticsPageQueryVariables } from "../../gql/generated";
-import { buckets, lastDays, todayIn, rangeProblem, share, usageQuery } from "../../lib/analyticsRange";
+import { lastDays, todayIn, rangeProblem, share } from "../../lib/analyticsRange";
 import { integer, percent, seconds, titleCase, usd } from "../../lib/format";
 import { useSession } from "../../lib/session";
 import { AnalyticsPageQuery } from "./operations";
 
 const PRESETS = [7, 30, 90];
 const COLORS = ["#0f766e", "#14b8a6", "#2dd4bf", "#5eead4", "#99f6e4", "#ccfbf1", "#e6fffa"];
-
-interface UsagePoint { label: string; tokens: number; inputTokens: number; outputTokens: number; cost: number; runs: number }
 
 function timezones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
@@ -34,30 +32,6 @@ function Kpi({ label, value, sub, testid }: { label: string; value: string; sub?
       {sub ? <div className="sub">{sub}</div> : null}
     </Card>
   );
-}
-
-function useUsage(dateFrom: string, dateTo: string, timezone: string | null, enabled: boolean) {
-  const client = useClient();
-  const [points, setPoints] = useState<UsagePoint[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!enabled) return;
-    let cancelled = false;
-    const list = buckets(dateFrom, dateTo);
-    setPoints(null);
-    client.query(usageQuery(list), { timezone }, { requestPolicy: "network-only" }).toPromise().then((r) => {
-      if (cancelled) return;
-      if (r.error) return setError(r.error.message);
-      const data = (r.data ?? {}) as Record<string, { llm: { runs: number; inputTokens: number; outputTokens: number; costUsd: number } }>;
-      setError(null);
-      setPoints(list.map((b, i) => {
-        const llm = data[`b${i}`]?.llm ?? { runs: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-        return { label: b.label, tokens: llm.inputTokens + llm.outputTokens, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens, cost: llm.costUsd, runs: llm.runs };
-      }));
-    });
-    return () => { cancelled = true; };
-  }, [client, dateFrom, dateTo, timezone, enabled]);
-  return { points, error };
 }
 
 export default function AnalyticsPage() {
@@ -80,13 +54,9 @@ export default function AnalyticsPage() {
     pause: !!problem,
     requestPolicy: "cache-and-network",
   });
-  const usage = useUsage(range.dateFrom, range.dateTo, tz, !problem);
   useEffect(() => {
     if (error) toast.error(`Could not load analytics: ${error.message}`);
   }, [error, toast]);
-  useEffect(() => {
-    if (usage.error) toast.error(`Could not load LLM usage: ${usage.error}`);
-  }, [usage.error, toast]);
 
   const a = data?.analytics;
   const presetOn = (days: number) => preset === days;
@@ -201,21 +171,21 @@ export default function AnalyticsPage() {
           )}
         </Card>
         <Card>
-          <h2 style={{ marginBottom: 12 }}>LLM tokens and cost</h2>
-          {!usage.points ? <Skeleton height={220} /> : (
+          <h2 style={{ marginBottom: 12 }}>LLM tokens and cost over time</h2>
+          {!a ? <Skeleton height={220} /> : (
             <div style={{ width: "100%", height: 220 }} data-testid="analytics-usage">
               <ResponsiveContainer>
-                <BarChart data={usage.points} margin={{ right: 10 }}>
+                <ComposedChart data={a.series} margin={{ right: 10 }}>
                   <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis dataKey="label" />
-                  <YAxis yAxisId="tokens" allowDecimals={false} />
+                  <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} />
+                  <YAxis yAxisId="tokens" allowDecimals={false} tickFormatter={(v: number) => integer(v)} />
                   <YAxis yAxisId="cost" orientation="right" tickFormatter={(v: number) => `$${v.toFixed(2)}`} />
                   <Tooltip formatter={(v, name) => (name === "Cost" ? usd(Number(v)) : integer(Number(v)))} />
                   <Legend />
-                  <Bar yAxisId="tokens" dataKey="inputTokens" name="Input tokens" stackId="t" fill="#14b8a6" />
-                  <Bar yAxisId="tokens" dataKey="outputTokens" name="Output tokens" stackId="t" fill="#0f766e" />
-                  <Bar yAxisId="cost" dataKey="cost" name="Cost" fill="#f59e0b" />
-                </BarChart>
+                  <Bar yAxisId="tokens" dataKey="llmInputTokens" name="Input tokens" stackId="t" fill="#14b8a6" />
+                  <Bar yAxisId="tokens" dataKey="llmOutputTokens" name="Output tokens" stackId="t" fill="#0f766e" />
+                  <Line yAxisId="cost" type="monotone" dataKey="llmCostUsd" name="Cost" stroke="#f59e0b" strokeWidth={2} dot={false} />
+                </ComposedChart>
               </ResponsiveContainer>
             </div>
           )}

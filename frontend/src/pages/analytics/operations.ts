@@ -14,7 +14,7 @@ export const AnalyticsPageQuery = gql`
       cta { offered accepted completed }
       followups { sent repliedWithin24h replyRate }
       llm { runs inputTokens outputTokens costUsd }
-      series { day newConversations inboundMessages outboundMessages }
+      series { day newConversations inboundMessages outboundMessages llmInputTokens llmOutputTokens llmCostUsd }
     }
   }
 `;
