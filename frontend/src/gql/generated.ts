@@ -681,6 +681,11 @@ export type DeleteKnowledgeDocumentMutation = { deleteKnowledgeDocument:
     | { __typename: 'NotFoundError', message: string, code: string }
    };
 
+export type KnowledgeDocumentUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type KnowledgeDocumentUpdatedSubscription = { knowledgeDocumentUpdated: { documentId: string, status: KnowledgeDocumentStatus, progress: number } };
+
 export type LeadFieldsFragment = { id: string, name: string | null, waId: string | null, email: string | null, company: string | null, language: string | null, tags: Array<string>, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, optedOut: boolean, optedOutAt: string | null, lastInboundAt: string | null, createdAt: string };
 
 export type LeadsQueryVariables = Exact<{
@@ -1040,3 +1045,8 @@ export type DeleteTemplateMutation = { deleteTemplate:
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'UpstreamError', message: string, code: string }
    };
+
+export type TemplateStatusChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TemplateStatusChangedSubscription = { templateStatusChanged: { templateId: string, status: TemplateStatus } };

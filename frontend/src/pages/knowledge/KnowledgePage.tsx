@@ -1,24 +1,27 @@
 // The knowledge base: upload with progress (multipart over XHR to the REST endpoint, the only
-// upload with progress events), documents with their ingestion status (polled while any is
-// being processed), delete, and a search box showing what retrieval finds, with scores.
+// upload with progress events), documents with their ingestion status and progress (live, from
+// knowledgeDocumentUpdated), delete, and a search box showing what retrieval finds, with scores.
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { useClient, useMutation, useQuery } from "urql";
+import { useClient, useMutation, useQuery, useSubscription } from "urql";
 import { Badge, Button, Card, EmptyState, Modal, Skeleton } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type {
   DeleteKnowledgeDocumentMutation as DeleteData, DeleteKnowledgeDocumentMutationVariables,
   KnowledgeDocumentsQuery as DocumentsData,
+  KnowledgeDocumentStatus,
+  KnowledgeDocumentUpdatedSubscription as DocumentUpdatedData,
   KnowledgeSearchQuery as SearchData, KnowledgeSearchQueryVariables,
 } from "../../gql/generated";
 import { bytes, KNOWLEDGE_TYPES, knowledgeFileProblem } from "../../lib/bytes";
 import { percent, relativeTime, titleCase } from "../../lib/format";
+import { needsRefetch, withLive, type LiveUpdates } from "../../lib/knowledgeLive";
+import { useDebounced } from "../../lib/live";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
 import { uploadWithProgress } from "../../lib/upload";
-import { DeleteKnowledgeDocumentMutation, KnowledgeDocumentsQuery, KnowledgeSearchQuery } from "./operations";
+import { DeleteKnowledgeDocumentMutation, KnowledgeDocumentsQuery, KnowledgeDocumentUpdatedSubscription, KnowledgeSearchQuery } from "./operations";
 
 type Doc = DocumentsData["knowledgeDocuments"][number];
-const POLL_MS = 1500;
 
 function statusTone(status: string): "ok" | "info" | "danger" | undefined {
   return status === "READY" ? "ok" : status === "FAILED" ? "danger" : "info";
@@ -138,19 +141,24 @@ export default function KnowledgePage() {
   const [, remove] = useMutation<DeleteData, DeleteKnowledgeDocumentMutationVariables>(DeleteKnowledgeDocumentMutation);
   const [deleting, setDeleting] = useState<Doc | null>(null);
   const [busy, setBusy] = useState(false);
-  const docs = data?.knowledgeDocuments ?? [];
+  const [live, setLive] = useState<LiveUpdates<KnowledgeDocumentStatus>>({});
+  const fetched = data?.knowledgeDocuments;
+  const docs = withLive(fetched ?? [], live);
   const working = docs.some((d) => d.status === "PENDING" || d.status === "PROCESSING");
   const reload = () => refetch({ requestPolicy: "network-only" });
+  const reloadLive = useDebounced(reload);
+  // A fresh list is the record again; later events are laid over it.
+  useEffect(() => setLive({}), [fetched]);
+  useSubscription<DocumentUpdatedData>({ query: KnowledgeDocumentUpdatedSubscription }, (_, e) => {
+    const update = e.knowledgeDocumentUpdated;
+    setLive((current) => ({ ...current, [update.documentId]: update }));
+    if (needsRefetch(fetched ?? [], update)) reloadLive();
+    return e;
+  });
 
   useEffect(() => {
     if (error) toast.error(`Could not load documents: ${error.message}`);
   }, [error, toast]);
-  // Poll while something is being ingested.
-  useEffect(() => {
-    if (!working) return;
-    const id = window.setInterval(() => refetch({ requestPolicy: "network-only" }), POLL_MS);
-    return () => window.clearInterval(id);
-  }, [working, refetch]);
 
   return (
     <div className="page">

@@ -27,3 +27,9 @@ export const DeleteKnowledgeDocumentMutation = gql`
     }
   }
 `;
+
+export const KnowledgeDocumentUpdatedSubscription = gql`
+  subscription KnowledgeDocumentUpdated {
+    knowledgeDocumentUpdated { documentId status progress }
+  }
+`;

@@ -1,8 +1,9 @@
 // Templates: the list with Meta's status, sync, submit, resubmit and delete; the builder (with
 // Meta's limits checked as one types and a live preview) for new, draft and rejected ones.
+// Statuses follow Meta's review live (templateStatusChanged), without a reload.
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { useMutation, useQuery } from "urql";
+import { useMutation, useQuery, useSubscription } from "urql";
 import { Badge, Button, Card, EmptyState, Modal, Skeleton } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type {
@@ -11,12 +12,14 @@ import type {
   SubmitTemplateMutation as SubmitData, SubmitTemplateMutationVariables,
   SyncTemplatesMutation as SyncData,
   TemplatesQuery as TemplatesData,
+  TemplateStatusChangedSubscription as StatusChangedData,
 } from "../../gql/generated";
 import { relativeTime, titleCase } from "../../lib/format";
+import { useDebounced } from "../../lib/live";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
 import { TemplateBuilder } from "./TemplateBuilder";
-import { DeleteTemplateMutation, ResubmitTemplateMutation, SubmitTemplateMutation, SyncTemplatesMutation, TemplatesQuery } from "./operations";
+import { DeleteTemplateMutation, ResubmitTemplateMutation, SubmitTemplateMutation, SyncTemplatesMutation, TemplateStatusChangedSubscription, TemplatesQuery } from "./operations";
 import "./templates.css";
 
 export type TemplateRow = TemplatesData["templates"][number];
@@ -51,6 +54,9 @@ export default function TemplatesPage() {
 
   const rows = data?.templates ?? [];
   const reload = () => refetch({ requestPolicy: "network-only" });
+  // A status change (Meta's review, a sync elsewhere) refetches the list; a burst, once.
+  const reloadLive = useDebounced(reload);
+  useSubscription<StatusChangedData>({ query: TemplateStatusChangedSubscription }, (_, e) => (reloadLive(), e));
 
   async function act(key: string, action: () => Promise<string | null>, done: string) {
     setBusy(key);

@@ -98,3 +98,9 @@ export const DeleteTemplateMutation = gql`
     }
   }
 `;
+
+export const TemplateStatusChangedSubscription = gql`
+  subscription TemplateStatusChanged {
+    templateStatusChanged { templateId status }
+  }
+`;
