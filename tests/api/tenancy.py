@@ -217,6 +217,8 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.assign.userId": "user_id",
     "Mutation.close.conversationId": "conversation_id",
     "Mutation.resolveAttention.conversationId": "conversation_id",
+    "Mutation.startFollowups.conversationId": "conversation_id",
+    "Mutation.startFollowups.sequenceId": "sequence_id",
     "Query.lead.id": "lead_id",
     "Mutation.updateLead.id": "lead_id",
     "Mutation.optOutLead.id": "lead_id",

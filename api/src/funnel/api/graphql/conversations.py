@@ -1,4 +1,5 @@
-"""Operator actions on a conversation: takeover, release, assign, close, resolve attention.
+"""Operator actions on a conversation: takeover, release, assign, close, resolve attention,
+start follow-ups.
 
 Each calls the one function :mod:`funnel.core.conversations.service` has for it (REST calls the
 same), which locks the row, audits, and emits ``conversation.updated`` (and
@@ -137,6 +138,28 @@ class Mutation:
         try:
             read = await conversations.resolve_attention(
                 info.context.session, _actor(info), _conversation_id(conversation_id)
+            )
+        except FunnelError as exc:
+            info.context.failed = True
+            return expected_failure(exc)
+        return _result(read)
+
+    @strawberry.mutation(
+        permission_classes=AGENT,
+        description=(
+            "Start a follow-up sequence now (meant for manual ones), replacing the follow-ups "
+            "pending on the conversation. A ConflictError says why no step could go out."
+        ),
+    )
+    async def start_followups(
+        self, info: Info, conversation_id: strawberry.ID, sequence_id: strawberry.ID
+    ) -> ConversationActionResult:
+        sequence = parse_id(sequence_id)
+        try:
+            if sequence is None:
+                raise NotFound("follow-up sequence not found")
+            read = await conversations.start_followups(
+                info.context.session, _actor(info), _conversation_id(conversation_id), sequence
             )
         except FunnelError as exc:
             info.context.failed = True

@@ -18,6 +18,7 @@ from funnel.core.conversations.schemas import (
     ConversationFilters,
     ConversationPage,
     ConversationRead,
+    StartFollowupsRequest,
 )
 from funnel.core.models.enums import ConversationMode, ConversationStage, MembershipRole
 
@@ -39,6 +40,11 @@ PERMISSIONS: dict[str, Access] = {
     ),
     "POST /conversations/{conversation_id}/close": WRITE,
     "POST /conversations/{conversation_id}/resolve-attention": WRITE,
+    "POST /conversations/{conversation_id}/followups": Access(
+        Level.AGENT,
+        api_key_scope="conversations:write",
+        note="replaces the follow-ups pending on the conversation",
+    ),
 }
 
 Reader = Annotated[
@@ -154,3 +160,23 @@ async def resolve_attention(
     conversation_id: uuid.UUID, session: SessionDep, _: Writer, actor: ActorDep
 ) -> ConversationRead:
     return await service.resolve_attention(session, actor, conversation_id)
+
+
+@router.post(
+    "/{conversation_id}/followups",
+    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Start a follow-up sequence now",
+    description=(
+        "Schedules step 1 of the sequence (meant for `manual` ones), replacing the follow-ups "
+        "pending on the conversation. 409 when no step could go out: the lead opted out, a "
+        "person has the conversation, its stage is closed, or the sequence is paused."
+    ),
+)
+async def start_followups(
+    conversation_id: uuid.UUID,
+    body: StartFollowupsRequest,
+    session: SessionDep,
+    _: Writer,
+    actor: ActorDep,
+) -> ConversationRead:
+    return await service.start_followups(session, actor, conversation_id, body.sequence_id)

@@ -137,3 +137,14 @@ class AssignRequest(BaseModel):
 
     #: A member of the organisation, or ``null`` to unassign.
     user_id: uuid.UUID | None
+
+
+class StartFollowupsRequest(BaseModel):
+    """Which follow-up sequence to start on the conversation."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"sequence_id": "00000000-0000-0000-0000-000000000000"}]},
+    )
+
+    sequence_id: uuid.UUID

@@ -1,9 +1,10 @@
 """Conversation operations the API (REST and GraphQL) calls.
 
-Each operator action (takeover, release, assign, close, resolve attention) has exactly one
-function here, which both transports call, and each emits ``conversation.updated`` (plus
-``attention.changed`` when the attention flag moved) in the same transaction. The original had
-separate REST and WebSocket code paths that drifted apart. Nothing here commits.
+Each operator action (takeover, release, assign, close, resolve attention, start follow-ups)
+has exactly one function here, which both transports call, and each emits
+``conversation.updated`` (plus ``attention.changed`` when the attention flag moved) in the same
+transaction. The original had separate REST and WebSocket code paths that drifted apart.
+Nothing here commits.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from funnel.core.leads.pagination import Cursor
 from funnel.core.leads.schemas import LeadRead
 from funnel.core.models import (
     Conversation,
+    FollowupSequence,
     Lead,
     Membership,
     Organisation,
@@ -40,8 +42,9 @@ from funnel.core.models import (
     PipelineStep,
     User,
 )
-from funnel.core.models.enums import ConversationMode, ScheduledActionKind
+from funnel.core.models.enums import ConversationMode, ConversationStage, ScheduledActionKind
 from funnel.core.scheduling.actions import cancel_pending, schedule
+from funnel.core.scheduling.followups import quiet_hours, schedule_step, sequence_step
 from funnel.core.scheduling.handoff import release_to_bot
 
 PAGE_MAX = 200
@@ -334,4 +337,77 @@ async def resolve_attention(
         raise Conflict("the conversation does not need attention")
     return await _changed(
         session, actor, conversation, "conversation.attention_resolved", attention_changed=True
+    )
+
+
+#: Stages in which nothing is nudged (the follow-up handler skips them too).
+_NO_FOLLOWUP_STAGES = frozenset(
+    {ConversationStage.CLOSED, ConversationStage.LOST, ConversationStage.GHOSTED}
+)
+
+
+async def start_followups(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID, sequence_id: uuid.UUID
+) -> ConversationRead:
+    """Start a follow-up sequence on this conversation now (an operator's choice).
+
+    Meant for ``manual`` sequences (never started on their own), but any active sequence of the
+    organisation may be chosen. It replaces the follow-ups already pending on the conversation,
+    and runs under the same rules as any other: the customer's next message, a takeover or an
+    opt-out stop it; quiet hours and the follow-up policy's caps apply to every step. Refused,
+    with the reason, when a step could never go out (opted out, not in bot mode, a closed stage).
+    """
+    conversation = await _conversation(session, conversation_id, lock=True)
+    organisation_id = conversation.organisation_id
+    if conversation.mode is not ConversationMode.BOT:
+        raise Conflict(
+            f"the conversation is in {conversation.mode.value} mode: follow-ups only go out "
+            "while the bot has it"
+        )
+    if conversation.stage in _NO_FOLLOWUP_STAGES:
+        raise Conflict(f"no follow-ups in stage {conversation.stage.value}")
+    opted_out = (
+        await session.execute(
+            sa.select(Lead.opted_out).where(
+                Lead.organisation_id == organisation_id, Lead.id == conversation.lead_id
+            )
+        )
+    ).scalar_one()
+    if opted_out:
+        raise Conflict("the lead opted out of messages")
+    sequence = (
+        await session.execute(
+            sa.select(FollowupSequence).where(
+                FollowupSequence.organisation_id == organisation_id,
+                FollowupSequence.id == sequence_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if sequence is None:
+        raise NotFound("follow-up sequence not found")
+    if not sequence.is_active:
+        raise Conflict("the follow-up sequence is paused")
+    step = await sequence_step(session, organisation_id, 1, sequence_id)
+    if step is None:
+        raise ValidationFailed("the follow-up sequence has no steps")
+    organisation = (
+        await session.execute(sa.select(Organisation).where(Organisation.id == organisation_id))
+    ).scalar_one()
+    now = dt.datetime.now(dt.UTC)
+    await cancel_pending(session, organisation_id, conversation.id, (ScheduledActionKind.FOLLOWUP,))
+    await schedule_step(
+        session,
+        conversation,
+        step,
+        after=now,
+        key=f"manual:{uuid.uuid4()}",
+        quiet=quiet_hours(organisation.quiet_hours),
+        timezone=organisation.timezone,
+    )
+    return await _changed(
+        session,
+        actor,
+        conversation,
+        "conversation.followups_started",
+        changes={"sequence_id": str(sequence.id), "sequence": sequence.name},
     )

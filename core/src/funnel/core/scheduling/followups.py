@@ -6,7 +6,9 @@ was actually sent, the per-organisation table was unused, quiet hours did not ex
 "24 h" counter was reset only by an inbound message. Here:
 
 * a bot reply to the customer schedules step 1 of the organisation's active ``no_reply``
-  sequence as a row with a due time (nothing is lost if the scheduler was down: due rows wait);
+  sequence (``cta_pending`` when the reply offered a CTA and such a sequence exists) as a row
+  with a due time (nothing is lost if the scheduler was down: due rows wait); an operator can
+  start a ``manual`` sequence on a conversation (:func:`start_manual_sequence`);
 * each step, when handled, schedules the next one whether or not a message went out, so the
   sequence always moves on;
 * a customer reply cancels the pending steps (in ingest), an opt-out or a takeover stops them;
@@ -106,9 +108,11 @@ async def sequence_step(
     organisation_id: uuid.UUID,
     position: int,
     sequence_id: uuid.UUID | None = None,
+    *,
+    trigger: FollowupTrigger = FollowupTrigger.NO_REPLY,
 ) -> Step | None:
-    """Step ``position`` of ``sequence_id`` (or of the organisation's active ``no_reply``
-    sequence, the oldest if there are several)."""
+    """Step ``position`` of ``sequence_id`` (or of the organisation's active sequence for
+    ``trigger``, the oldest if there are several)."""
     query = (
         sa.select(FollowupStep)
         .join(
@@ -127,7 +131,7 @@ async def sequence_step(
     if sequence_id is not None:
         query = query.where(FollowupSequence.id == sequence_id)
     else:
-        query = query.where(FollowupSequence.trigger == FollowupTrigger.NO_REPLY)
+        query = query.where(FollowupSequence.trigger == trigger)
     row = (
         (await session.execute(query.order_by(FollowupSequence.created_at).limit(1)))
         .scalars()
@@ -174,9 +178,21 @@ async def start_sequence(
     key: str,
     quiet: QuietHours | None,
     timezone: str,
+    cta_offered: bool = False,
 ) -> uuid.UUID | None:
-    """After the bot answered the customer: step 1 of the no-reply sequence, if one exists."""
-    step = await sequence_step(session, conversation.organisation_id, 1)
+    """After the bot answered the customer: step 1 of the sequence that fits, if one exists.
+
+    A reply that offered a CTA starts the ``cta_pending`` sequence (its nudges are about the
+    offer), or the ``no_reply`` one when the organisation has none; any other reply starts the
+    ``no_reply`` sequence. The customer's next message cancels either (in ingest).
+    """
+    step = None
+    if cta_offered:
+        step = await sequence_step(
+            session, conversation.organisation_id, 1, trigger=FollowupTrigger.CTA_PENDING
+        )
+    if step is None:
+        step = await sequence_step(session, conversation.organisation_id, 1)
     if step is None:
         return None
     return await schedule_step(

@@ -365,6 +365,7 @@ async def persist_turn(
             key=str(run.id),
             quiet=quiet_hours(org.quiet_hours),
             timezone=org.timezone,
+            cta_offered=result.update.cta_state is CtaState.OFFERED,
         )
     if blocked:
         run.decision = {**run.decision, "blocked_replies": blocked}
