@@ -103,7 +103,7 @@ def create_app(
         # The path on the router itself (not an include prefix), so the matched route's
         # template, which metrics label requests with, is "/graphql".
         path="/graphql",
-        context_getter=get_context,  # type: ignore[arg-type]  # a yield dependency is fine
+        context_getter=get_context,
         graphql_ide=None if production else "graphiql",
         # GET queries would put operations (and their variables) into URLs and access logs.
         allow_queries_via_get=False,

@@ -2,7 +2,9 @@
 
 ``SessionDep``
     One session per request. Committed at the edge when the route returns, rolled back when it
-    raises. Unscoped until an auth dependency scopes it.
+    raises, and in both cases *before* the response is sent (``scope="function"``): a client
+    acting on the answer at once must find the write (a new login's session, above all).
+    Unscoped until an auth dependency scopes it.
 ``PrincipalDep`` / ``CurrentUser`` / ``CurrentMembership`` / ``OrganisationDep``
     Who is calling and for which organisation. The organisation comes from the credentials only
     (the access JWT's ``org`` claim checked against a live membership, or the API key's row),
@@ -75,7 +77,9 @@ async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# FastAPI runs a yield dependency's exit code after the response is sent unless its scope is
+# "function"; committing after the answer let a fast client's next request miss the write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_system_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
@@ -92,7 +96,7 @@ async def get_system_session(resources: ResourcesDep) -> AsyncIterator[AsyncSess
             await session.commit()
 
 
-SystemSessionDep = Annotated[AsyncSession, Depends(get_system_session)]
+SystemSessionDep = Annotated[AsyncSession, Depends(get_system_session, scope="function")]
 
 
 # ---------------------------------------------------------------- credentials

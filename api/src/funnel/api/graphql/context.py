@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,9 +80,7 @@ class Context(BaseContext):
 Info = StrawberryInfo[Context, Any]
 
 
-async def get_context(
-    connection: HTTPConnection, resources: ResourcesDep
-) -> AsyncIterator[Context]:
+async def _context(connection: HTTPConnection, resources: ResourcesDep) -> AsyncIterator[Context]:
     if connection.scope["type"] == "websocket":
         yield Context(resources, None, None)
         return
@@ -101,6 +99,15 @@ async def get_context(
             await session.rollback()
         else:
             await session.commit()
+
+
+async def get_context(
+    # Function scope: the operation's transaction ends before its answer is sent (see
+    # funnel.api.deps.SessionDep). strawberry wraps the getter in a plain ``Depends``, so the
+    # scope is set here, one level down.
+    context: Annotated[Context, Depends(_context, scope="function")],
+) -> Context:
+    return context
 
 
 ContextDep = Depends(get_context)
