@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from funnel.core.auth.throttle import ThrottlePolicy
 from funnel.core.auth.tokens import decode_access_token
 from funnel.core.models import Invitation, LoginAttempt, RefreshToken, User
+from funnel.core.security.tokens import hash_token
 from funnel.core.settings import Settings
 from tests.api.conftest import PASSWORD, Tenant, bearer, register, session_from
 
@@ -182,8 +183,19 @@ async def test_failures_leave_the_window(api_settings: Settings) -> None:
             assert (await login(c, "late@example.com", "some password")).status_code == 401
 
 
+async def _rotated_ago(app: FastAPI, token: str, ago: dt.timedelta) -> None:
+    """Pretend ``token`` was rotated ``ago`` (the grace for concurrent refreshes is seconds)."""
+    async with app.state.resources.sessionmaker() as session:
+        await session.execute(
+            sa.update(RefreshToken)
+            .where(RefreshToken.token_hash == hash_token(token))
+            .values(revoked_at=sa.func.now() - ago)
+        )
+        await session.commit()
+
+
 async def test_refresh_rotates_and_reuse_revokes_the_family(
-    client: httpx.AsyncClient, tenant: Tenant
+    client: httpx.AsyncClient, tenant: Tenant, api_app: FastAPI
 ) -> None:
     first = tenant.owner.refresh_token
     rotated = await client.post("/auth/refresh", json={"refresh_token": first})
@@ -193,12 +205,46 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     newest_access = rotated.json()["access_token"]
     assert (await client.get("/auth/me", headers=bearer(newest_access))).status_code == 200
 
-    # The rotated token again: theft is assumed, and the whole family dies.
+    # The rotated token again, a minute later (past the grace for concurrent refreshes): theft
+    # is assumed, and the whole family dies.
+    await _rotated_ago(api_app, first, dt.timedelta(minutes=1))
     reuse = await client.post("/auth/refresh", json={"refresh_token": first})
     assert reuse.status_code == 401
     assert (await client.post("/auth/refresh", json={"refresh_token": second})).status_code == 401
     # Access tokens of that session stop working too (the session id is checked per request).
     assert (await client.get("/auth/me", headers=bearer(newest_access))).status_code == 401
+
+
+async def test_concurrent_refreshes_with_one_token_keep_the_session(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """Two tabs (or a request and a websocket reconnect) refreshing with the same token at the
+    same moment: one rotates it, the other presents a token rotated a moment ago. Within the
+    grace both get working tokens instead of the family being revoked as stolen."""
+    token = tenant.owner.refresh_token
+    answers = await asyncio.gather(
+        *(client.post("/auth/refresh", json={"refresh_token": token}) for _ in range(2))
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    pairs = [a.json() for a in answers]
+    assert pairs[0]["refresh_token"] != pairs[1]["refresh_token"]
+    for pair in pairs:
+        assert (
+            await client.get("/auth/me", headers=bearer(pair["access_token"]))
+        ).status_code == 200
+        rotated = await client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert rotated.status_code == 200, rotated.text
+
+
+async def test_the_refresh_grace_does_not_revive_a_logged_out_session(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    first = tenant.owner.refresh_token
+    rotated = await client.post("/auth/refresh", json={"refresh_token": first})
+    assert rotated.status_code == 200
+    logout = await client.post("/auth/logout", headers=bearer(rotated.json()["access_token"]))
+    assert logout.status_code == 204
+    assert (await client.post("/auth/refresh", json={"refresh_token": first})).status_code == 401
 
 
 async def test_logout_revokes_the_session_at_once(

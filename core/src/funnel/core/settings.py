@@ -211,6 +211,10 @@ class AuthSettings(BaseModel):
     jwt_algorithm: str = "HS256"
     access_token_ttl_s: int = Field(default=900, ge=60)
     refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    #: A refresh token rotated at most this long ago and presented again gets a sibling in its
+    #: family instead of the family being revoked as stolen: two tabs (or a lost answer retried)
+    #: refreshing with one token at the same moment. Later reuse still revokes. 0 turns it off.
+    refresh_reuse_grace_s: int = Field(default=10, ge=0, le=60)
     invitation_ttl_s: int = Field(default=7 * 24 * 3600, ge=3600)
     #: Fernet keys (urlsafe base64, 32 bytes) encrypting channel secrets at rest. The first
     #: encrypts; all decrypt, so keys rotate by prepending a new one.

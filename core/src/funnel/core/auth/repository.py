@@ -111,6 +111,19 @@ class IdentityRepository:
         )
         return result.scalar_one_or_none()
 
+    async def family_alive(self, family_id: uuid.UUID, now: dt.datetime) -> bool:
+        """Whether the login session still has a usable refresh token (not logged out)."""
+        alive = (
+            sa.select(sa.literal(True))
+            .where(
+                RefreshToken.family_id == family_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .exists()
+        )
+        return bool(await self.session.scalar(sa.select(alive)))
+
     async def revoke_family(self, family_id: uuid.UUID, now: dt.datetime) -> int:
         result = await self.session.execute(
             sa.update(RefreshToken)

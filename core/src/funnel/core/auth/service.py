@@ -241,6 +241,15 @@ async def login(
     return pair
 
 
+async def _within_reuse_grace(
+    identity: IdentityRepository, settings: AuthSettings, token: RefreshToken, now: dt.datetime
+) -> bool:
+    """A rotated token presented again moments after its rotation, its session still alive."""
+    assert token.revoked_at is not None
+    grace = dt.timedelta(seconds=settings.refresh_reuse_grace_s)
+    return now - token.revoked_at <= grace and await identity.family_alive(token.family_id, now)
+
+
 async def refresh(
     session: AsyncSession,
     settings: AuthSettings,
@@ -253,6 +262,11 @@ async def refresh(
     A token that was already rotated being presented again means two parties hold it (the
     legitimate client and a thief); which is which cannot be known, so the whole family is
     revoked and both must log in again.
+
+    Except within ``settings.refresh_reuse_grace_s`` of its rotation, while the session is still
+    alive: then it is the same client twice (two tabs sharing the token, or a retry after a lost
+    answer), and it gets a sibling successor in the same family. The successor's plain value is
+    not stored, so the first answer cannot be repeated; both tokens then rotate on their own.
     """
     identity = IdentityRepository(session)
     now = utcnow()
@@ -260,14 +274,16 @@ async def refresh(
     if token is None:
         raise Unauthorized("invalid refresh token")
     if token.revoked_at is not None:
-        if token.replaced_by_id is not None:
+        if token.replaced_by_id is None:
+            raise Unauthorized("invalid refresh token")
+        if not await _within_reuse_grace(identity, settings, token, now):
             revoked = await identity.revoke_family(token.family_id, now)
             log.warning(
                 "auth.refresh_token_reuse",
                 extra={"user_id": str(token.user_id), "revoked": revoked},
             )
             raise Unauthorized("refresh token reuse detected; session revoked", commit=True)
-        raise Unauthorized("invalid refresh token")
+        log.info("auth.refresh_token_grace", extra={"user_id": str(token.user_id)})
     if token.expires_at <= now or token.organisation_id is None:
         raise Unauthorized("refresh token expired")
     user = await identity.get_user(token.user_id)
@@ -291,8 +307,9 @@ async def refresh(
         family_id=token.family_id,
         now=now,
     )
-    token.revoked_at = now
-    token.replaced_by_id = successor.id
+    if token.revoked_at is None:
+        token.revoked_at = now
+        token.replaced_by_id = successor.id
     return pair
 
 
