@@ -34,3 +34,32 @@ test("signing in lands in the inbox, shows who is signed in, and the dashboard h
   await page.getByTestId("kpi-conversations").waitFor();
   assert.deepEqual(errors, []);
 });
+
+test("two tabs whose access token expired refresh once between them and both stay signed in", async () => {
+  const { context, page, errors } = browser;
+  await signIn(page);
+  const second = await context.newPage();
+  try {
+    // Both tabs share the tokens; make the access token look spent (refused by the API, and
+    // due for refresh), then load a page in both tabs at once.
+    await page.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem("funnel.session"));
+      localStorage.setItem("funnel.session", JSON.stringify({ ...session, accessToken: "spent", refreshAfter: 0 }));
+    });
+    const before = await page.evaluate(() => JSON.parse(localStorage.getItem("funnel.session")).refreshToken);
+    await Promise.all([page.goto(`${BASE}/app/dashboard`), second.goto(`${BASE}/app/leads`)]);
+    await page.getByTestId("kpi-conversations").waitFor();
+    await second.getByRole("heading", { name: "Leads" }).waitFor();
+    const tokens = await second.evaluate(() => JSON.parse(localStorage.getItem("funnel.session")));
+    assert.notEqual(tokens.refreshToken, before, "the session was refreshed");
+    // Still signed in after another round: the family was not revoked as stolen.
+    await Promise.all([page.reload(), second.reload()]);
+    await page.getByTestId("kpi-conversations").waitFor();
+    await second.getByRole("heading", { name: "Leads" }).waitFor();
+    assert.match(page.url(), /\/app\/dashboard/);
+    assert.match(second.url(), /\/app\/leads/);
+  } finally {
+    await second.close();
+  }
+  assert.deepEqual(errors, []);
+});

@@ -2,7 +2,7 @@
 // Credentials: the bearer header on HTTP, the connection_init payload on the socket (never the URL).
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
-import { authedFetch, loadTokens, refreshTokens } from "./auth";
+import { authedFetch, freshTokens } from "./auth";
 
 let ws: WsClient | null = null;
 type ConnectionListener = (connected: boolean) => void;
@@ -37,8 +37,8 @@ function socket(): WsClient {
     retryAttempts: Infinity,
     shouldRetry: () => true,
     connectionParams: async () => {
-      let tokens = loadTokens();
-      if (tokens && Date.parse(tokens.expiresAt) - Date.now() < 30_000) tokens = await refreshTokens();
+      // Shares the refresh with HTTP requests and other tabs (see auth.ts).
+      const tokens = await freshTokens();
       return tokens ? { authorization: `Bearer ${tokens.accessToken}` } : {};
     },
     on: {

@@ -1,6 +1,6 @@
 // A multipart upload with progress (XMLHttpRequest reports upload progress; fetch does not),
 // sent with the session's bearer token and retried once after a refresh on 401.
-import { authHeader, errorMessage, loadTokens, refreshTokens } from "./auth";
+import { authHeader, errorMessage, freshTokens, refreshTokens } from "./auth";
 
 export interface UploadOptions {
   fields?: Record<string, string>;
@@ -37,8 +37,9 @@ function once<T>(url: string, file: File, o: UploadOptions): Promise<{ status: n
 }
 
 export async function uploadWithProgress<T>(url: string, file: File, options: UploadOptions = {}): Promise<T> {
+  const sent = (await freshTokens())?.accessToken;
   let result = await once<T>(url, file, options);
-  if (result.status === 401 && loadTokens() && (await refreshTokens())) {
+  if (result.status === 401 && sent && (await refreshTokens(sent))) {
     options.onProgress?.(0);
     result = await once<T>(url, file, options);
   }
