@@ -126,8 +126,8 @@ export async function waitFor(fn, { timeout = 30_000, interval = 250, what = "co
 let ownerTokenCache = null;
 
 /** The demo owner's access token, signed in once per test file (logins are rate-limited). */
-async function ownerToken(fresh = false) {
-  if (ownerTokenCache && !fresh) return ownerTokenCache;
+async function ownerToken() {
+  if (ownerTokenCache) return ownerTokenCache;
   const login = await fetch(`${BASE}/auth/login`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO),
   });
@@ -137,12 +137,10 @@ async function ownerToken(fresh = false) {
   return ownerTokenCache;
 }
 
+// No retry on 401: a token refused minutes after its login is a lost session, and that is a
+// failure to see, not to paper over.
 async function asOwner(pathname, init) {
-  let response = await fetch(`${BASE}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await ownerToken()}` } });
-  if (response.status === 401) {
-    response = await fetch(`${BASE}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await ownerToken(true)}` } });
-  }
-  return response;
+  return fetch(`${BASE}${pathname}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${await ownerToken()}` } });
 }
 
 /** REST as the demo owner (setting up a viewer, for instance). */
