@@ -79,7 +79,7 @@ async def test_upgrade_downgrade_upgrade_round_trips(empty_database_url: str) ->
     state = await _inspect(empty_database_url)
     assert funnel_tables <= state.tables
     assert {"vector", "pg_trgm"} <= state.extensions
-    assert state.revision == "0004"
+    assert state.revision == "0005"
 
     await downgrade_async(empty_database_url, "base")
     state = await _inspect(empty_database_url)
@@ -94,7 +94,7 @@ async def test_upgrade_downgrade_upgrade_round_trips(empty_database_url: str) ->
     await upgrade_async(empty_database_url)
     state = await _inspect(empty_database_url)
     assert funnel_tables <= state.tables
-    assert state.revision == "0004"
+    assert state.revision == "0005"
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:

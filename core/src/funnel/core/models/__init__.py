@@ -5,6 +5,7 @@ from funnel.core.db.base import Base
 from funnel.core.models.api_key import ApiKey
 from funnel.core.models.audit_log import AuditLog
 from funnel.core.models.conversation import Conversation
+from funnel.core.models.conversation_read_marker import ConversationReadMarker
 from funnel.core.models.cta import Cta
 from funnel.core.models.followup_sequence import FollowupSequence
 from funnel.core.models.followup_step import FollowupStep
@@ -22,6 +23,7 @@ from funnel.core.models.organisation import Organisation
 from funnel.core.models.outbox import Outbox
 from funnel.core.models.pipeline_run import PipelineRun
 from funnel.core.models.pipeline_step import PipelineStep
+from funnel.core.models.quick_reply import QuickReply
 from funnel.core.models.refresh_token import RefreshToken
 from funnel.core.models.scheduled_action import ScheduledAction
 from funnel.core.models.template import Template
@@ -34,6 +36,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Conversation",
+    "ConversationReadMarker",
     "Cta",
     "FollowupSequence",
     "FollowupStep",
@@ -51,6 +54,7 @@ __all__ = [
     "Outbox",
     "PipelineRun",
     "PipelineStep",
+    "QuickReply",
     "RefreshToken",
     "ScheduledAction",
     "Template",
