@@ -219,6 +219,7 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.resolveAttention.conversationId": "conversation_id",
     "Mutation.startFollowups.conversationId": "conversation_id",
     "Mutation.startFollowups.sequenceId": "sequence_id",
+    "Mutation.markConversationRead.conversationId": "conversation_id",
     "Query.lead.id": "lead_id",
     "Mutation.updateLead.id": "lead_id",
     "Mutation.optOutLead.id": "lead_id",

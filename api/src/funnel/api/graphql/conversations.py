@@ -39,6 +39,8 @@ ConversationActionResult = Annotated[
 
 #: Operators act on conversations; viewers only read them.
 AGENT: list[type[BasePermission]] = [HasRole.at_least(MembershipRole.AGENT)]
+#: Reading is personal: every member has their own read markers.
+VIEWER: list[type[BasePermission]] = [HasRole.at_least(MembershipRole.VIEWER)]
 
 
 def _actor(info: Info) -> Actor:
@@ -160,6 +162,27 @@ class Mutation:
                 raise NotFound("follow-up sequence not found")
             read = await conversations.start_followups(
                 info.context.session, _actor(info), _conversation_id(conversation_id), sequence
+            )
+        except FunnelError as exc:
+            info.context.failed = True
+            return expected_failure(exc)
+        return _result(read)
+
+    @strawberry.mutation(
+        permission_classes=VIEWER,
+        description=(
+            "The caller has read the conversation: its customer messages so far stop counting "
+            "in their unreadCount (nobody else's)."
+        ),
+    )
+    async def mark_conversation_read(
+        self, info: Info, conversation_id: strawberry.ID
+    ) -> ConversationActionResult:
+        principal = info.context.require_principal()
+        assert principal.user is not None  # HasRole admits members only
+        try:
+            read = await conversations.mark_read(
+                info.context.session, principal.user.id, _conversation_id(conversation_id)
             )
         except FunnelError as exc:
             info.context.failed = True

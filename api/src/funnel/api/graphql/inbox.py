@@ -34,6 +34,7 @@ from funnel.api.graphql.context import Info
 from funnel.api.graphql.live import stream
 from funnel.api.graphql.loaders import by_id, user_by_id
 from funnel.api.graphql.permissions import IsAuthenticated, IsUser
+from funnel.core.conversations import service as conversations_service
 from funnel.core.conversations.repository import inbox_page
 from funnel.core.conversations.schemas import ConversationRead
 from funnel.core.db.tenancy import current_organisation_id
@@ -267,6 +268,24 @@ def message_pages(
         for rows in found.values():
             rows.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         return [found.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def unread_by_conversation(
+    session: AsyncSession,
+) -> DataLoader[tuple[uuid.UUID, uuid.UUID], int]:
+    """Unread customer messages per (user, conversation): one statement for a whole page."""
+
+    async def load(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[int]:
+        by_user: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for user_id, conversation_id in keys:
+            by_user[user_id].append(conversation_id)
+        counts: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        for user_id, conversation_ids in by_user.items():
+            found = await conversations_service.unread_counts(session, user_id, conversation_ids)
+            counts.update({(user_id, c): n for c, n in found.items()})
+        return [counts.get(key, 0) for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -626,6 +645,21 @@ class Conversation:
             uuid.UUID(str(self.id))
         )
         return Message.from_model(message) if message is not None else None
+
+    @strawberry.field(
+        description=(
+            "The customer's messages the caller has not read: stored after they last opened the "
+            "conversation (markConversationRead), all of them if they never did. Each operator "
+            "has their own. Batched: one query for a whole page."
+        )
+    )
+    async def unread_count(self, info: Info) -> int:
+        principal = info.context.principal
+        if principal is None or principal.user is None:
+            return 0
+        return await info.context.loader(unread_by_conversation).load(
+            (principal.user.id, uuid.UUID(str(self.id)))
+        )
 
     @strawberry.field(description="The person the conversation is assigned to.")
     async def assigned_to(self, info: Info) -> Person | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, status
 
 from funnel.api.deps import ActorDep, SessionDep, require_role
 from funnel.api.errors import error_responses
@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, Access] = {
         api_key_scope="conversations:write",
         note="replaces the follow-ups pending on the conversation",
     ),
+    "POST /conversations/{conversation_id}/read": Access(
+        Level.VIEWER, note="the caller's own read marker; people only, not API keys"
+    ),
 }
 
 Reader = Annotated[
@@ -54,6 +57,7 @@ Writer = Annotated[
     Principal, Depends(require_role(MembershipRole.AGENT, scope="conversations:write"))
 ]
 Agent = Annotated[Principal, Depends(require_role(MembershipRole.AGENT))]
+Member = Annotated[Principal, Depends(require_role(MembershipRole.VIEWER))]
 
 
 def conversation_filters(
@@ -180,3 +184,14 @@ async def start_followups(
     actor: ActorDep,
 ) -> ConversationRead:
     return await service.start_followups(session, actor, conversation_id, body.sequence_id)
+
+
+@router.post(
+    "/{conversation_id}/read",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404),
+    summary="Mark the conversation read for the caller (their unread count drops to 0)",
+)
+async def mark_read(conversation_id: uuid.UUID, session: SessionDep, principal: Member) -> None:
+    assert principal.user is not None  # require_role without a scope admits people only
+    await service.mark_read(session, principal.user.id, conversation_id)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from funnel.core.conversations.schemas import ConversationFilters
 from funnel.core.db.tenancy import TenantRepository
 from funnel.core.leads.pagination import Cursor
-from funnel.core.models import Conversation, Message
+from funnel.core.models import Conversation, ConversationReadMarker, Message
+from funnel.core.models.enums import MessageDirection
 
 
 def inbox_page(
@@ -80,3 +85,74 @@ class MessageRepository(TenantRepository[Message]):
                 sa.tuple_(Message.created_at, Message.id) < sa.tuple_(cursor.at, cursor.id)
             )
         return statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
+
+
+class ReadMarkerRepository:
+    """Each operator's read marker per conversation, and the unread counts they give."""
+
+    def __init__(self, session: AsyncSession, organisation_id: uuid.UUID) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+
+    async def mark(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+        """Move the user's marker to the conversation's newest stored message; never back (two
+        tabs marking out of order).
+
+        The newest message's time rather than the clock: a message stamped before the clock
+        but committed after the marker (a worker's turn still running) stays unread."""
+        marker = ConversationReadMarker
+        newest = (
+            sa.select(sa.func.max(Message.created_at))
+            .where(
+                Message.organisation_id == self.organisation_id,
+                Message.conversation_id == conversation_id,
+            )
+            .scalar_subquery()
+        )
+        statement = postgresql.insert(marker).values(
+            organisation_id=self.organisation_id,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            last_read_at=sa.func.coalesce(newest, sa.func.now()),
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                constraint="uq_conversation_read_markers_user_conversation",
+                set_={
+                    "last_read_at": sa.func.greatest(
+                        marker.last_read_at, statement.excluded.last_read_at
+                    ),
+                    "updated_at": sa.func.now(),
+                },
+            )
+        )
+
+    async def unread_counts(
+        self, user_id: uuid.UUID, conversation_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """The customer's messages after the user's marker (all of them without one), per
+        conversation, in one statement on the ``messages (organisation_id, conversation_id,
+        created_at)`` index. Conversations with none are left out."""
+        if not conversation_ids:
+            return {}
+        marker = ConversationReadMarker
+        statement = (
+            sa.select(Message.conversation_id, sa.func.count())
+            .select_from(Message)
+            .outerjoin(
+                marker,
+                sa.and_(
+                    marker.organisation_id == Message.organisation_id,
+                    marker.conversation_id == Message.conversation_id,
+                    marker.user_id == user_id,
+                ),
+            )
+            .where(
+                Message.organisation_id == self.organisation_id,
+                Message.conversation_id.in_(list(conversation_ids)),
+                Message.direction == MessageDirection.INBOUND,
+                sa.or_(marker.last_read_at.is_(None), Message.created_at > marker.last_read_at),
+            )
+            .group_by(Message.conversation_id)
+        )
+        return {row[0]: int(row[1]) for row in await self.session.execute(statement)}

@@ -17,7 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
-from funnel.core.conversations.repository import ConversationRepository, MessageRepository
+from funnel.core.conversations.repository import (
+    ConversationRepository,
+    MessageRepository,
+    ReadMarkerRepository,
+)
 from funnel.core.conversations.schemas import (
     ConversationDetail,
     ConversationFilters,
@@ -86,6 +90,31 @@ async def list_conversations(
     return ConversationPage(
         items=[ConversationRead.model_validate(r) for r in rows], next_cursor=next_cursor
     )
+
+
+# ---------------------------------------------------------------- read markers
+
+
+def read_markers(session: AsyncSession) -> ReadMarkerRepository:
+    return ReadMarkerRepository(session, current_organisation_id(session))
+
+
+async def mark_read(
+    session: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> ConversationRead:
+    """The user has read the conversation: its customer messages so far stop counting as unread
+    for them (for them only: every operator has their own marker)."""
+    conversation = await _conversation(session, conversation_id)
+    await read_markers(session).mark(user_id, conversation_id)
+    return ConversationRead.model_validate(conversation)
+
+
+async def unread_counts(
+    session: AsyncSession, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Per conversation, the customer's messages the user has not read (0 when none)."""
+    found = await read_markers(session).unread_counts(user_id, conversation_ids)
+    return {c: found.get(c, 0) for c in conversation_ids}
 
 
 async def traces(session: AsyncSession, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, PipelineTrace]:
