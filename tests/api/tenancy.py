@@ -24,6 +24,7 @@ from funnel.core.models import (
     FollowupStep,
     Lead,
     Organisation,
+    QuickReply,
     WhatsAppChannel,
 )
 from tests import factories
@@ -181,6 +182,19 @@ async def _followup_sequence(world: World) -> uuid.UUID:
     return (await world.row("followup_sequence", build)).id  # type: ignore[no-any-return]
 
 
+async def _quick_reply(world: World) -> uuid.UUID:
+    async def build(session: AsyncSession) -> Any:
+        organisation = await world.organisation(session)
+        quick_reply = QuickReply(
+            organisation_id=organisation.id, title="Opening hours", text="9 am to 7 pm"
+        )
+        session.add(quick_reply)
+        await session.flush()
+        return quick_reply
+
+    return (await world.row("quick_reply", build)).id  # type: ignore[no-any-return]
+
+
 #: Path parameter names (REST) and GraphQL id argument kinds → how to make one in organisation A.
 OBJECT_FACTORIES: dict[str, Factory] = {
     "user_id": _user,
@@ -194,6 +208,7 @@ OBJECT_FACTORIES: dict[str, Factory] = {
     "template_id": _template,
     "document_id": _knowledge_document,
     "sequence_id": _followup_sequence,
+    "quick_reply_id": _quick_reply,
 }
 
 #: GraphQL arguments that take an object id: ``"Type.field.argument"`` → a kind above. Subscription
@@ -244,4 +259,6 @@ GRAPHQL_ID_ARGUMENTS: dict[str, str] = {
     "Mutation.sendList.conversationId": "conversation_id",
     "Mutation.sendTemplate.conversationId": "conversation_id",
     "Mutation.sendTemplate.templateId": "template_id",
+    "Mutation.updateQuickReply.id": "quick_reply_id",
+    "Mutation.deleteQuickReply.id": "quick_reply_id",
 }
