@@ -185,6 +185,16 @@ export type PipelineStage =
   | 'POLICY'
   | 'RAG';
 
+export type QuickReplyInput = {
+  text: string;
+  title: string;
+};
+
+export type QuickReplyUpdateInput = {
+  text?: string | null | undefined;
+  title?: string | null | undefined;
+};
+
 export type ReplyButtonInput = {
   id: string;
   title: string;
@@ -333,7 +343,7 @@ export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ViewerQuery = { me: { role: Role, isPlatformAdmin: boolean, user: { id: string, name: string, email: string }, organisation: { id: string, name: string, slug: string, timezone: string } } };
 
-export type ConversationListFieldsFragment = { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
+export type ConversationListFieldsFragment = { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
 
 export type InboxQueryVariables = Exact<{
   first: number;
@@ -342,7 +352,7 @@ export type InboxQueryVariables = Exact<{
 }>;
 
 
-export type InboxQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type InboxQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type MessageFieldsFragment = { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, media: { mimeType: string | null, caption: string | null, filename: string | null, sizeBytes: number | null, url: string | null } | null, interactive: { kind: string, body: string | null, options: Array<string>, url: string | null, urlLabel: string | null } | null, template: { name: string, language: string | null, parameters: Array<string> } | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null };
 
@@ -353,7 +363,7 @@ export type ConversationQueryVariables = Exact<{
 }>;
 
 
-export type ConversationQuery = { conversation: { humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, createdAt: string, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean, language: string | null, tags: Array<string> } | null, messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, media: { mimeType: string | null, caption: string | null, filename: string | null, sizeBytes: number | null, url: string | null } | null, interactive: { kind: string, body: string | null, options: Array<string>, url: string | null, urlLabel: string | null } | null, template: { name: string, language: string | null, parameters: Array<string> } | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } | null };
+export type ConversationQuery = { conversation: { humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, createdAt: string, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean, language: string | null, tags: Array<string> } | null, messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, direction: MessageDirection, author: MessageAuthor, type: MessageKind, text: string | null, status: MessageStatus, createdAt: string, sentAt: string | null, deliveredAt: string | null, readAt: string | null, failedAt: string | null, errorCode: number | null, errorTitle: string | null, media: { mimeType: string | null, caption: string | null, filename: string | null, sizeBytes: number | null, url: string | null } | null, interactive: { kind: string, body: string | null, options: Array<string>, url: string | null, urlLabel: string | null } | null, template: { name: string, language: string | null, parameters: Array<string> } | null, sentBy: { id: string, name: string } | null, trace: { id: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null } | null };
 
 export type TraceQueryVariables = Exact<{
   id: string;
@@ -369,7 +379,7 @@ export type MembersQuery = { users: Array<{ id: string, name: string, email: str
 
 type ActionResult_ConflictError_Fragment = { __typename: 'ConflictError', message: string, code: string };
 
-type ActionResult_Conversation_Fragment = { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
+type ActionResult_Conversation_Fragment = { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null };
 
 type ActionResult_ForbiddenError_Fragment = { __typename: 'ForbiddenError', message: string, code: string };
 
@@ -392,7 +402,7 @@ export type TakeoverMutationVariables = Exact<{
 
 export type TakeoverMutation = { takeover:
     | { __typename: 'ConflictError', message: string, code: string }
-    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
@@ -405,7 +415,7 @@ export type ReleaseMutationVariables = Exact<{
 
 export type ReleaseMutation = { release:
     | { __typename: 'ConflictError', message: string, code: string }
-    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
@@ -419,7 +429,7 @@ export type AssignMutationVariables = Exact<{
 
 export type AssignMutation = { assign:
     | { __typename: 'ConflictError', message: string, code: string }
-    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
@@ -432,7 +442,7 @@ export type CloseMutationVariables = Exact<{
 
 export type CloseMutation = { close:
     | { __typename: 'ConflictError', message: string, code: string }
-    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
@@ -445,10 +455,89 @@ export type ResolveAttentionMutationVariables = Exact<{
 
 export type ResolveAttentionMutation = { resolveAttention:
     | { __typename: 'ConflictError', message: string, code: string }
-    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
     | { __typename: 'ForbiddenError', message: string, code: string }
     | { __typename: 'NotFoundError', message: string, code: string }
     | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type MarkConversationReadMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type MarkConversationReadMutation = { markConversationRead:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', id: string, unreadCount: number }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type QuickRepliesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type QuickRepliesQuery = { quickReplies: Array<{ id: string, title: string, text: string }> };
+
+type QuickReplyResult_ConflictError_Fragment = { __typename: 'ConflictError', message: string, code: string };
+
+type QuickReplyResult_ForbiddenError_Fragment = { __typename: 'ForbiddenError', message: string, code: string };
+
+type QuickReplyResult_LimitError_Fragment = { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> };
+
+type QuickReplyResult_NotFoundError_Fragment = { __typename: 'NotFoundError', message: string, code: string };
+
+type QuickReplyResult_QuickReply_Fragment = { __typename: 'QuickReply', id: string, title: string, text: string };
+
+type QuickReplyResult_ValidationError_Fragment = { __typename: 'ValidationError', message: string, code: string };
+
+export type QuickReplyResultFragment =
+  | QuickReplyResult_ConflictError_Fragment
+  | QuickReplyResult_ForbiddenError_Fragment
+  | QuickReplyResult_LimitError_Fragment
+  | QuickReplyResult_NotFoundError_Fragment
+  | QuickReplyResult_QuickReply_Fragment
+  | QuickReplyResult_ValidationError_Fragment
+;
+
+export type CreateQuickReplyMutationVariables = Exact<{
+  input: QuickReplyInput;
+}>;
+
+
+export type CreateQuickReplyMutation = { createQuickReply:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'QuickReply', id: string, title: string, text: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type UpdateQuickReplyMutationVariables = Exact<{
+  id: string;
+  input: QuickReplyUpdateInput;
+}>;
+
+
+export type UpdateQuickReplyMutation = { updateQuickReply:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'LimitError', message: string, code: string, problems: Array<{ field: string | null, message: string }> }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'QuickReply', id: string, title: string, text: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type DeleteQuickReplyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteQuickReplyMutation = { deleteQuickReply:
+    | { __typename: 'Deleted', id: string }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
    };
 
 export type SendMessageMutationVariables = Exact<{

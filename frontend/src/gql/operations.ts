@@ -31,6 +31,7 @@ export const ConversationListFields = gql`
     lead { id name waId optedOut }
     assignedTo { id name }
     lastMessage { id direction author status }
+    unreadCount
   }
 `;
 
@@ -157,6 +158,43 @@ export const CloseMutation = gql`
 export const ResolveAttentionMutation = gql`
   mutation ResolveAttention($id: ID!) { resolveAttention(conversationId: $id) { ...ActionResult } }
   ${ActionResult}
+`;
+
+export const MarkConversationReadMutation = gql`
+  mutation MarkConversationRead($id: ID!) {
+    markConversationRead(conversationId: $id) {
+      __typename
+      ... on Conversation { id unreadCount }
+      ... on UserError { message code }
+    }
+  }
+`;
+
+export const QuickRepliesQuery = gql`
+  query QuickReplies { quickReplies { id title text } }
+`;
+
+const QuickReplyResult = gql`
+  fragment QuickReplyResult on QuickReplyResult {
+    __typename
+    ... on QuickReply { id title text }
+    ... on LimitError { message problems { field message } }
+    ... on UserError { message code }
+  }
+`;
+
+export const CreateQuickReplyMutation = gql`
+  mutation CreateQuickReply($input: QuickReplyInput!) { createQuickReply(input: $input) { ...QuickReplyResult } }
+  ${QuickReplyResult}
+`;
+export const UpdateQuickReplyMutation = gql`
+  mutation UpdateQuickReply($id: ID!, $input: QuickReplyUpdateInput!) { updateQuickReply(id: $id, input: $input) { ...QuickReplyResult } }
+  ${QuickReplyResult}
+`;
+export const DeleteQuickReplyMutation = gql`
+  mutation DeleteQuickReply($id: ID!) {
+    deleteQuickReply(id: $id) { __typename ... on Deleted { id } ... on UserError { message code } }
+  }
 `;
 
 export const SendMessageMutation = gql`
