@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { SANDBOX, customerSays, launch, newCustomer, sentTo, shot, signIn, waitFor } from "./support.mjs";
+import { BASE, SANDBOX, customerSays, launch, newCustomer, sentTo, shot, signIn, waitFor } from "./support.mjs";
 
 let browser;
 const customer = newCustomer();
@@ -125,6 +125,30 @@ test("resolve attention, assign and close a conversation the bot handed over", a
   await page.getByRole("button", { name: "Close", exact: true }).click();
   await page.getByTestId("conversation-mode").filter({ hasText: "Closed" }).waitFor();
   await page.getByTestId("composer-readonly").waitFor();
+});
+
+test("a conversation not yet opened is bold with its unread count, live; opening it reads it", async () => {
+  const { page } = browser;
+  const third = newCustomer();
+  const thirdName = `Unread ${third.slice(-4)}`;
+  await customerSays(third, "Do you deliver on Sundays?", thirdName);
+  const row = page.getByTestId("conversation-item").filter({ hasText: thirdName });
+  await row.locator('[data-testid="unread-count"]', { hasText: "1" }).waitFor({ timeout: 30_000 });
+  assert.match(await row.getAttribute("class"), /\bunread\b/);
+  // The bot's answer is not unread; the customer's second message is, without a reload.
+  await page.evaluate(() => { window.__noReload = true; });
+  await customerSays(third, "And on public holidays?", thirdName);
+  await row.locator('[data-testid="unread-count"]', { hasText: "2" }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true);
+  await shot(page, "inbox-unread");
+  await row.click();
+  await page.getByTestId("message").filter({ hasText: "public holidays" }).waitFor();
+  await row.locator('[data-testid="unread-count"]').waitFor({ state: "detached" });
+  // Read on the server, not only on this screen: still read after a reload elsewhere.
+  await page.goto(`${BASE}/app/inbox`);
+  await row.waitFor();
+  await waitFor(async () => (await row.getAttribute("data-unread")) === "0", { what: "the conversation read after a reload" });
+  assert.doesNotMatch(await row.getAttribute("class"), /\bunread\b/);
 });
 
 test("j and k move through the conversation list", async () => {

@@ -114,14 +114,17 @@ export function ConversationList(props: {
               }
               const last = row.lastMessage;
               const tick = last ? tickFor({ direction: last.direction, status: last.status }) : null;
+              // The open conversation is being read: never shown unread.
+              const unread = row.id === selectedId ? 0 : row.unreadCount;
               return (
                 <Link
                   key={row.id}
                   to={`/inbox/${row.id}`}
-                  className={`conv-item ${row.id === selectedId ? "active" : ""}`}
+                  className={`conv-item ${row.id === selectedId ? "active" : ""} ${unread ? "unread" : ""}`}
                   style={{ transform: `translateY(${item.start}px)` }}
                   data-testid="conversation-item"
                   data-conversation-id={row.id}
+                  data-unread={unread}
                   aria-current={row.id === selectedId ? "true" : undefined}
                 >
                   <Avatar name={row.lead?.name ?? null} />
@@ -150,6 +153,11 @@ export function ConversationList(props: {
                   </div>
                   <div className="meta">
                     <span>{relativeTime(row.lastMessageAt)}</span>
+                    {unread ? (
+                      <span className="unread-count" data-testid="unread-count" aria-label={`${unread} unread`} title={`${unread} unread ${unread === 1 ? "message" : "messages"}`}>
+                        {unread > 99 ? "99+" : unread}
+                      </span>
+                    ) : null}
                     <ModeBadge row={row} />
                   </div>
                 </Link>

@@ -5,7 +5,7 @@ import { Avatar, Badge, Button, EmptyState, Skeleton } from "../../components/ui
 import { Icon, type IconName } from "../../components/icons";
 import { useToast } from "../../components/toast";
 import {
-  AssignMutation, CloseMutation, ConversationQuery, ConversationUpdatedSubscription, MembersQuery,
+  AssignMutation, CloseMutation, ConversationQuery, ConversationUpdatedSubscription, MarkConversationReadMutation, MembersQuery,
   MessageCreatedSubscription, MessageStatusSubscription, ReleaseMutation, ResolveAttentionMutation, TakeoverMutation,
 } from "../../gql/operations";
 import type {
@@ -117,7 +117,20 @@ function Actions({ conversation, onChanged }: { conversation: Conversation; onCh
   );
 }
 
-export function ConversationView({ conversationId }: { conversationId: string }) {
+/** Open conversation, read conversation: the caller's marker moves whenever a newer message is
+ * on screen (the first load, and each live message after it). */
+function useMarkRead(conversationId: string, newestId: string | undefined, onRead: () => void) {
+  const [, markRead] = useMutation(MarkConversationReadMutation);
+  useEffect(() => {
+    if (!newestId) return;
+    void markRead({ id: conversationId }).then((r) => {
+      if (!r.error) onRead();
+    });
+    // Only when the newest message changes (onRead may be a new function each render).
+  }, [conversationId, newestId]);
+}
+
+export function ConversationView({ conversationId, onRead = () => undefined }: { conversationId: string; onRead?: () => void }) {
   const { can } = useSession();
   const canEdit = can("AGENT");
   const [first, setFirst] = useState(50);
@@ -140,6 +153,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const messages = conversation ? [...conversation.messages.edges].map((e) => e.node).reverse() : [];
   const scrollRef = useRef<HTMLDivElement>(null);
   const lastId = messages[messages.length - 1]?.id;
+  useMarkRead(conversationId, lastId, onRead);
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (el) el.scrollTop = el.scrollHeight;

@@ -62,7 +62,7 @@ export default function InboxPage() {
         searchRef={searchRef}
       />
       {selectedId ? (
-        <ConversationView key={selectedId} conversationId={selectedId} />
+        <ConversationView key={selectedId} conversationId={selectedId} onRead={list.refresh} />
       ) : (
         <section className="thread">
           <EmptyState icon="chat" title="Pick a conversation">
