@@ -1,14 +1,19 @@
-// The reply box. Inside the 24-hour window: free text, quick replies and media. Outside it:
-// only an approved template, with its parameters and a preview. Read-only for viewers.
+// The reply box. Inside the 24-hour window: free text, the organisation's quick replies (typing
+// "/" opens a filterable picker) and media. Outside it: only an approved template, with its
+// parameters and a preview. Read-only for viewers.
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Button } from "../../components/ui";
 import { Icon } from "../../components/icons";
 import { useToast } from "../../components/toast";
-import { ApprovedTemplatesQuery, SendMessageMutation } from "../../gql/operations";
-import type { ApprovedTemplatesQuery as TemplatesData, SendMessageMutation as SendData, SendMessageMutationVariables } from "../../gql/generated";
+import { ApprovedTemplatesQuery, QuickRepliesQuery, SendMessageMutation } from "../../gql/operations";
+import type {
+  ApprovedTemplatesQuery as TemplatesData, QuickRepliesQuery as QuickRepliesData, SendMessageMutation as SendData,
+  SendMessageMutationVariables,
+} from "../../gql/generated";
 import { authedFetch, errorMessage } from "../../lib/auth";
 import { duration } from "../../lib/format";
+import { insertQuickReply, matchQuickReplies, slashToken, type QuickReply, type SlashToken } from "../../lib/quickReplies";
 import { sendFailure } from "./sendResult";
 import { composerMode, parametersComplete, renderTemplate, templatePlaceholders, windowState } from "../../lib/window";
 
@@ -21,30 +26,8 @@ interface Template {
   components: Array<Record<string, unknown>>;
 }
 
-const DEFAULT_QUICK_REPLIES = [
-  "Thanks for waiting! Let me check that for you.",
-  "Could you share a few more details?",
-  "I'll get back to you shortly.",
-  "Is there anything else I can help with?",
-];
-const QUICK_KEY = "funnel.quickReplies";
-
-/** The operator's quick replies, kept in this browser (the API has no saved replies yet). */
-function useQuickReplies(): [string[], (next: string[]) => void] {
-  const [replies, setReplies] = useState<string[]>(() => {
-    try {
-      const saved = JSON.parse(localStorage.getItem(QUICK_KEY) ?? "null");
-      return Array.isArray(saved) ? saved.filter((x) => typeof x === "string") : DEFAULT_QUICK_REPLIES;
-    } catch {
-      return DEFAULT_QUICK_REPLIES;
-    }
-  });
-  const save = (next: string[]) => {
-    setReplies(next);
-    localStorage.setItem(QUICK_KEY, JSON.stringify(next));
-  };
-  return [replies, save];
-}
+/** How many quick replies show as chips above the box; the "/" picker has them all. */
+const CHIPS = 6;
 
 function newKey(): string {
   return typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
@@ -69,7 +52,21 @@ export function Composer(props: {
   const window24 = windowState({ windowOpen: props.windowOpen, windowExpiresAt: props.windowExpiresAt }, now);
   const mode = composerMode({ canEdit: props.canEdit, conversationMode: props.conversationMode, optedOut: props.optedOut, window: window24 });
   const [text, setText] = useState("");
-  const [quickReplies, setQuickReplies] = useQuickReplies();
+  const [{ data: quickData }] = useQuery<QuickRepliesData>({ query: QuickRepliesQuery, requestPolicy: "cache-and-network" });
+  const quickReplies: QuickReply[] = quickData?.quickReplies ?? [];
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const [caret, setCaret] = useState(0);
+  const [highlight, setHighlight] = useState(0);
+  // The slash the picker was closed for (Escape), so it stays closed while that token is typed.
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const token: SlashToken | null = slashToken(text, caret);
+  const matches = token ? matchQuickReplies(quickReplies, token.query) : [];
+  const pickerOpen = token !== null && token.start !== dismissed && quickReplies.length > 0;
+  useEffect(() => setHighlight(0), [token?.start, token?.query]);
+  const hasToken = token !== null;
+  useEffect(() => {
+    if (!hasToken) setDismissed(null);
+  }, [hasToken]);
   const [{ fetching }, send] = useMutation<SendData, SendMessageMutationVariables>(SendMessageMutation);
   const [uploading, setUploading] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -119,7 +116,38 @@ export function Composer(props: {
     }
   }
 
+  function applyReply(reply: QuickReply, at: SlashToken | null) {
+    const el = inputRef.current;
+    const position = el?.selectionStart ?? text.length;
+    const next = at ? insertQuickReply(text, position, at, reply.text) : { value: reply.text, caret: reply.text.length };
+    setText(next.value);
+    setCaret(next.caret);
+    setDismissed(null);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(next.caret, next.caret);
+    });
+  }
+
   function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (pickerOpen && !e.nativeEvent.isComposing) {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        setDismissed(token!.start);
+        return;
+      }
+      if (matches.length && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        const step = e.key === "ArrowDown" ? 1 : -1;
+        setHighlight((h) => (h + step + matches.length) % matches.length);
+        return;
+      }
+      if (matches.length && (e.key === "Enter" || e.key === "Tab") && !e.shiftKey) {
+        e.preventDefault();
+        applyReply(matches[Math.min(highlight, matches.length - 1)]!, token);
+        return;
+      }
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void sendText();
@@ -158,27 +186,55 @@ export function Composer(props: {
         <Icon name="clock" size={14} />
         {window24.remainingMs ? `24-hour window open · closes in ${duration(window24.remainingMs)}` : "24-hour window open"}
       </div>
-      <div className="quick" aria-label="Quick replies">
-        {quickReplies.map((q) => (
-          <span key={q} className="chip" style={{ display: "inline-flex", gap: 4, alignItems: "center" }}>
-            <button className="btn ghost sm" style={{ padding: 0, minHeight: 0 }} onClick={() => setText(q)} title={q}>{q.length > 32 ? `${q.slice(0, 30)}…` : q}</button>
-            <button className="btn ghost sm" style={{ padding: "0 2px", minHeight: 0 }} aria-label={`Remove quick reply: ${q}`} onClick={() => setQuickReplies(quickReplies.filter((x) => x !== q))}>×</button>
-          </span>
-        ))}
-        {text.trim() && !quickReplies.includes(text.trim()) ? (
-          <button className="chip" onClick={() => setQuickReplies([...quickReplies, text.trim()].slice(-12))}>+ Save as quick reply</button>
-        ) : null}
-      </div>
+      {quickReplies.length ? (
+        <div className="quick" aria-label="Quick replies">
+          {quickReplies.slice(0, CHIPS).map((q) => (
+            <button key={q.id} className="chip" onClick={() => applyReply(q, null)} title={q.text}>{q.title}</button>
+          ))}
+          <span className="small muted">Type <kbd>/</kbd> for {quickReplies.length > CHIPS ? `all ${quickReplies.length}` : "the list"}</span>
+        </div>
+      ) : null}
+      {pickerOpen ? (
+        <div className="quick-picker" role="listbox" id="quick-reply-picker" aria-label="Quick replies" data-testid="quick-reply-picker">
+          {matches.length === 0 ? (
+            <div className="small muted quick-empty">No quick reply matches “{token!.query}”.</div>
+          ) : (
+            matches.map((q, i) => (
+              <div
+                key={q.id}
+                id={`quick-reply-${q.id}`}
+                role="option"
+                aria-selected={i === highlight}
+                className={`quick-option ${i === highlight ? "on" : ""}`}
+                data-testid="quick-reply-option"
+                // mousedown, not click: the textarea keeps its focus and caret.
+                onMouseDown={(e) => { e.preventDefault(); applyReply(q, token); }}
+                onMouseEnter={() => setHighlight(i)}
+              >
+                <strong>{q.title}</strong>
+                <span className="small muted ellipsis">{q.text}</span>
+              </div>
+            ))
+          )}
+        </div>
+      ) : null}
       <div className="row" style={{ alignItems: "flex-end" }}>
         <Button variant="ghost" onClick={() => fileRef.current?.click()} busy={uploading} aria-label="Attach a file" title="Attach an image, video, audio or PDF"><Icon name="clip" /></Button>
         <input ref={fileRef} type="file" hidden accept="image/jpeg,image/png,video/mp4,audio/mpeg,audio/ogg,audio/aac,application/pdf" onChange={(e) => e.target.files?.[0] && upload(e.target.files[0])} />
         <textarea
+          ref={inputRef}
           className="textarea grow"
           rows={2}
-          placeholder="Write a reply…  (Enter sends, Shift+Enter for a new line)"
+          placeholder="Write a reply…  (Enter sends, Shift+Enter for a new line, / for quick replies)"
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => { setText(e.target.value); setCaret(e.target.selectionStart); }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
           onKeyDown={onKey}
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={pickerOpen}
+          aria-controls={pickerOpen ? "quick-reply-picker" : undefined}
+          aria-activedescendant={pickerOpen && matches[highlight] ? `quick-reply-${matches[highlight]!.id}` : undefined}
           maxLength={4096}
           aria-label="Reply"
           data-testid="composer-input"
