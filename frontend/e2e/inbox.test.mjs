@@ -109,6 +109,64 @@ test("a photo goes out as media, and a send WhatsApp refuses shows as failed wit
   await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
 });
 
+test("an admin saves quick replies; in the composer / opens a filterable picker, arrows and Enter insert one", async () => {
+  const { page } = browser;
+  const conversationUrl = page.url();
+  const stamp = customer.slice(-4);
+  await page.goto(`${BASE}/app/settings/quick-replies`);
+  const section = page.getByTestId("settings-quick-replies");
+  for (const [title, text] of [
+    [`Delivery charges ${stamp}`, `Delivery is free above 500 rupees (${stamp}).`],
+    [`Delivery times ${stamp}`, `We deliver between 10 am and 8 pm (${stamp}).`],
+  ]) {
+    const form = section.getByTestId("quick-reply-form").last();
+    await form.getByLabel("Title (what agents type after /)").fill(title);
+    await form.getByLabel("Text").fill(text);
+    await form.getByRole("button", { name: "Add" }).click();
+    await section.getByTestId("quick-reply-row").filter({ hasText: title }).waitFor();
+  }
+  await shot(page, "settings-quick-replies");
+
+  await page.goto(conversationUrl);
+  await page.getByTestId("takeover").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Human" }).waitFor();
+  const input = page.getByTestId("composer-input");
+  await input.click();
+  await input.pressSequentially(`Hello! /deliv`);
+  const picker = page.getByTestId("quick-reply-picker");
+  await picker.waitFor();
+  const options = picker.getByTestId("quick-reply-option");
+  assert.deepEqual(
+    (await options.allInnerTexts()).filter((t) => t.includes(stamp)).map((t) => t.split("\n")[0]),
+    [`Delivery charges ${stamp}`, `Delivery times ${stamp}`],
+  );
+  // The arrow keys choose, Enter inserts the text in place of "/…".
+  await page.keyboard.press("ArrowDown");
+  const times = options.filter({ hasText: `Delivery times ${stamp}` });
+  assert.equal(await times.getAttribute("aria-selected"), "true");
+  await shot(page, "composer-quick-replies");
+  await page.keyboard.press("Enter");
+  await picker.waitFor({ state: "detached" });
+  const chosen = `Hello! We deliver between 10 am and 8 pm (${stamp}).`;
+  assert.equal(await input.inputValue(), chosen);
+  // More letters narrow the list; Escape closes it for that slash, the text stays as typed.
+  await input.pressSequentially(" /charg");
+  await picker.waitFor();
+  assert.deepEqual(
+    (await options.allInnerTexts()).filter((t) => t.includes(stamp)).map((t) => t.split("\n")[0]),
+    [`Delivery charges ${stamp}`],
+  );
+  await page.keyboard.press("Escape");
+  await picker.waitFor({ state: "detached" });
+  assert.equal(await input.inputValue(), `${chosen} /charg`);
+  await input.fill(chosen);
+  await page.getByTestId("composer-send").click();
+  await page.locator('[data-testid="message"][data-author="HUMAN"]').filter({ hasText: chosen }).waitFor();
+  await waitFor(async () => (await sentTo(customer)).find((r) => r.body?.text?.body === chosen), { what: "the quick reply in the sandbox" });
+  await page.getByTestId("release").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
+});
+
 test("resolve attention, assign and close a conversation the bot handed over", async () => {
   const { page } = browser;
   const other = newCustomer();

@@ -1,5 +1,6 @@
 // Settings: the organisation, the bot (persona, flow, handoff), hours and follow-ups, LLM
-// models, WhatsApp numbers (secrets write-only), users and roles. Admins edit; others read.
+// models, WhatsApp numbers (secrets write-only), users and roles, quick replies. Admins edit;
+// others read.
 import { useEffect, useMemo } from "react";
 import { NavLink, useParams } from "react-router-dom";
 import { useQuery } from "urql";
@@ -9,6 +10,7 @@ import type { SettingsPageQuery as SettingsData } from "../../gql/generated";
 import { useSession } from "../../lib/session";
 import { BotSection, FollowupSection, HoursSection, LinksSection, ModelsSection, ProfileSection } from "./BotSections";
 import { SettingsPageQuery } from "./operations";
+import { QuickRepliesSection } from "./QuickRepliesSection";
 import { UsersSection } from "./UsersSection";
 import { WhatsAppSection } from "./WhatsAppSection";
 import "./settings.css";
@@ -20,6 +22,7 @@ const TABS = [
   { key: "models", label: "Models" },
   { key: "whatsapp", label: "WhatsApp" },
   { key: "users", label: "Users & roles" },
+  { key: "quick-replies", label: "Quick replies" },
 ];
 
 function timezones(): string[] {
@@ -47,6 +50,7 @@ export default function SettingsPage() {
 
   let body: React.ReactNode;
   if (tab === "users") body = <UsersSection />;
+  else if (tab === "quick-replies") body = <QuickRepliesSection canEdit={admin} />;
   else if (tab === "whatsapp") body = <WhatsAppSection canEdit={admin} onChanged={reload} />;
   else if (!settings) {
     body = fetching || !error ? <Card><SkeletonLines lines={6} /></Card> : <Card><EmptyState icon="alert" title="Could not load settings">{error.message}</EmptyState></Card>;
