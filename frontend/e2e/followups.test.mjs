@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, SANDBOX, dev, launch, ownerApi, ownerGraphql, shot, signIn } from "./support.mjs";
+import { BASE, SANDBOX, customerSays, dev, launch, newCustomer, ownerApi, ownerGraphql, sentTo, shot, signIn, waitFor } from "./support.mjs";
 
 let admin;
 let viewer;
@@ -133,5 +133,30 @@ test("a viewer reads sequences but sees no edit controls", async () => {
   assert.equal(await page.getByTestId("followup-add-step").count(), 0);
   assert.equal(await page.getByRole("button", { name: /Move step|Remove step/ }).count(), 0);
   await shot(page, "followups-viewer-phone");
+  assert.deepEqual(errors, []);
+});
+
+test("an operator starts the manual sequence on a conversation from the inbox", async () => {
+  const { page, errors } = admin;
+  const customer = newCustomer();
+  const customerName = `Manny ${suffix}`;
+  await customerSays(customer, "hello, do you deliver on Sundays?", customerName);
+  await waitFor(async () => (await sentTo(customer)).length > 0, { what: "the bot's reply" });
+  await page.goto(`${BASE}/app/inbox`);
+  await page.getByTestId("conversation-item").filter({ hasText: customerName }).click();
+  await page.getByTestId("message").filter({ hasText: "deliver on Sundays" }).waitFor();
+  const picker = page.getByTestId("start-followups");
+  await picker.locator("option", { hasText: `${name} (kept)` }).waitFor({ state: "attached" });
+  // Only active sequences are offered, the manual one first.
+  const offered = await picker.locator("option").allTextContents();
+  assert.equal(offered[1], `${name} (kept)`, `offered: ${offered.join(", ")}`);
+  await picker.selectOption({ label: `${name} (kept)` });
+  await page.getByText(`Follow-ups "${name} (kept)" scheduled`).waitFor();
+  // A person taking over stops follow-ups: the picker goes away with the bot.
+  await page.getByTestId("takeover").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Human" }).waitFor();
+  assert.equal(await page.getByTestId("start-followups").count(), 0);
+  await page.getByTestId("release").click();
+  await page.getByTestId("conversation-mode").filter({ hasText: "Bot" }).waitFor();
   assert.deepEqual(errors, []);
 });

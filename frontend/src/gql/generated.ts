@@ -461,6 +461,25 @@ export type ResolveAttentionMutation = { resolveAttention:
     | { __typename: 'ValidationError', message: string, code: string }
    };
 
+export type StartFollowupsMutationVariables = Exact<{
+  id: string;
+  sequenceId: string;
+}>;
+
+
+export type StartFollowupsMutation = { startFollowups:
+    | { __typename: 'ConflictError', message: string, code: string }
+    | { __typename: 'Conversation', humanSince: string | null, autoReleaseAt: string | null, closedAt: string | null, id: string, mode: ConversationMode, stage: ConversationStage, intentLevel: IntentLevel, sentiment: Sentiment, needsAttention: boolean, attentionReason: string | null, attentionRaisedAt: string | null, lastMessageAt: string | null, lastMessagePreview: string | null, windowOpen: boolean, windowExpiresAt: string | null, unreadCount: number, lead: { id: string, name: string | null, waId: string | null, optedOut: boolean } | null, assignedTo: { id: string, name: string } | null, lastMessage: { id: string, direction: MessageDirection, author: MessageAuthor, status: MessageStatus } | null }
+    | { __typename: 'ForbiddenError', message: string, code: string }
+    | { __typename: 'NotFoundError', message: string, code: string }
+    | { __typename: 'ValidationError', message: string, code: string }
+   };
+
+export type StartableSequencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StartableSequencesQuery = { followupSequences: Array<{ id: string, name: string, trigger: FollowupTrigger, isActive: boolean }> };
+
 export type MarkConversationReadMutationVariables = Exact<{
   id: string;
 }>;

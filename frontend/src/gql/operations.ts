@@ -160,6 +160,16 @@ export const ResolveAttentionMutation = gql`
   ${ActionResult}
 `;
 
+export const StartFollowupsMutation = gql`
+  mutation StartFollowups($id: ID!, $sequenceId: ID!) { startFollowups(conversationId: $id, sequenceId: $sequenceId) { ...ActionResult } }
+  ${ActionResult}
+`;
+
+/** The sequences an operator can start by hand on a conversation (active ones, manual first). */
+export const StartableSequencesQuery = gql`
+  query StartableSequences { followupSequences { id name trigger isActive } }
+`;
+
 export const MarkConversationReadMutation = gql`
   mutation MarkConversationRead($id: ID!) {
     markConversationRead(conversationId: $id) {

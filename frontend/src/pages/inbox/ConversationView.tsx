@@ -6,10 +6,12 @@ import { Icon, type IconName } from "../../components/icons";
 import { useToast } from "../../components/toast";
 import {
   AssignMutation, CloseMutation, ConversationQuery, ConversationUpdatedSubscription, MarkConversationReadMutation, MembersQuery,
-  MessageCreatedSubscription, MessageStatusSubscription, ReleaseMutation, ResolveAttentionMutation, TakeoverMutation,
+  MessageCreatedSubscription, MessageStatusSubscription, ReleaseMutation, ResolveAttentionMutation, StartableSequencesQuery,
+  StartFollowupsMutation, TakeoverMutation,
 } from "../../gql/operations";
 import type {
   ConversationQuery as ConversationData, ConversationQueryVariables, MembersQuery as MembersData,
+  StartableSequencesQuery as StartableData,
 } from "../../gql/generated";
 import { onReconnect } from "../../lib/client";
 import { clockTime, dayLabel, duration, leadName, maskNumber, titleCase } from "../../lib/format";
@@ -17,6 +19,7 @@ import { useDebounced } from "../../lib/live";
 import { failureReason, tickFor } from "../../lib/ticks";
 import { useSession } from "../../lib/session";
 import { Composer } from "./Composer";
+import { startableSequences } from "./filters";
 import { InteractiveView, MediaView, TemplateView } from "./MessageExtras";
 import { TraceDrawer } from "./TraceDrawer";
 
@@ -74,7 +77,10 @@ function Actions({ conversation, onChanged }: { conversation: Conversation; onCh
   const [{ fetching: c }, close] = useMutation(CloseMutation);
   const [{ fetching: a }, resolve] = useMutation(ResolveAttentionMutation);
   const [, assign] = useMutation(AssignMutation);
+  const [, startFollowups] = useMutation(StartFollowupsMutation);
   const [{ data: members }] = useQuery<MembersData>({ query: MembersQuery, requestPolicy: "cache-first" });
+  const [{ data: sequences }] = useQuery<StartableData>({ query: StartableSequencesQuery, requestPolicy: "cache-and-network" });
+  const startable = startableSequences(sequences?.followupSequences ?? []);
 
   async function act(name: string, run: () => Promise<{ data?: Record<string, { __typename: string; message?: string }>; error?: { message: string } }>, done: string) {
     const result = await run();
@@ -108,6 +114,22 @@ function Actions({ conversation, onChanged }: { conversation: Conversation; onCh
           {(members?.users ?? []).filter((m) => m.isActive && m.role !== "VIEWER").map((m) => (
             <option key={m.id} value={m.id}>{m.id === viewer?.user.id ? `${m.name} (me)` : m.name}</option>
           ))}
+        </select>
+      ) : null}
+      {conversation.mode === "BOT" && startable.length ? (
+        <select
+          className="select"
+          style={{ width: "auto", minHeight: 26, padding: "2px 6px", fontSize: 12 }}
+          aria-label="Start a follow-up sequence"
+          data-testid="start-followups"
+          value=""
+          onChange={(e) => {
+            const chosen = startable.find((s) => s.id === e.target.value);
+            if (chosen) void act("Follow-up", () => startFollowups({ id, sequenceId: chosen.id }) as never, `Follow-ups "${chosen.name}" scheduled`);
+          }}
+        >
+          <option value="">Start follow-ups…</option>
+          {startable.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
         </select>
       ) : null}
       {conversation.mode !== "CLOSED" ? (

@@ -21,3 +21,11 @@ export function filterFor(quick: QuickFilter, search: string, me: string | null)
   if (search.trim()) filter.search = search.trim();
   return filter;
 }
+
+/** Sequences an operator may start on a conversation: the active ones, manual sequences first
+ * (those never start on their own), then by name. */
+export function startableSequences<T extends { name: string; trigger: string; isActive: boolean }>(all: readonly T[]): T[] {
+  return all
+    .filter((s) => s.isActive)
+    .sort((a, b) => Number(b.trigger === "MANUAL") - Number(a.trigger === "MANUAL") || a.name.localeCompare(b.name));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterFor } from "./filters";
+import { filterFor, startableSequences } from "./filters";
 import { sendFailure } from "./sendResult";
 
 describe("filterFor", () => {
@@ -26,5 +26,21 @@ describe("sendFailure", () => {
     expect(sendFailure({ __typename: "OptedOut", message: "the lead opted out" })).toBe("Not sent: the lead opted out");
     expect(sendFailure({ __typename: "ValidationProblem", message: "text too long", field: "text" })).toBe("text too long");
     expect(sendFailure({ __typename: "ForbiddenError", message: "agents only", code: "forbidden" })).toBe("agents only");
+  });
+});
+
+describe("startableSequences", () => {
+  it("offers active sequences only, manual ones first, then by name", () => {
+    const all = [
+      { name: "Nudges", trigger: "NO_REPLY", isActive: true },
+      { name: "Paused manual", trigger: "MANUAL", isActive: false },
+      { name: "Showroom visit", trigger: "MANUAL", isActive: true },
+      { name: "After an offer", trigger: "CTA_PENDING", isActive: true },
+      { name: "Catalogue sent", trigger: "MANUAL", isActive: true },
+    ];
+    expect(startableSequences(all).map((s) => s.name)).toEqual([
+      "Catalogue sent", "Showroom visit", "After an offer", "Nudges",
+    ]);
+    expect(all).toHaveLength(5);
   });
 });
