@@ -4,13 +4,21 @@ included) and delete, through :mod:`funnel.core.ctas.service` (what REST's ``/ct
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import strawberry
 from pydantic import ValidationError as PydanticValidationError
 from strawberry.scalars import JSON
 
-from funnel.api.graphql._common import ADMIN, VIEWER, Deleted, actor, parse_uuid
+from funnel.api.graphql._common import (
+    ADMIN,
+    VIEWER,
+    Deleted,
+    actor,
+    not_found,
+    parse_uuid,
+    refused,
+)
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
@@ -18,12 +26,11 @@ from funnel.api.graphql.errors import (
     LimitError,
     NotFoundError,
     ValidationError,
-    expected_failure,
     limit_error,
 )
 from funnel.core.ctas import service
 from funnel.core.ctas.schemas import CtaCreate, CtaRead, CtaUpdate
-from funnel.core.errors import FunnelError, NotFound, ValidationFailed
+from funnel.core.errors import FunnelError, NotFound
 from funnel.core.models.enums import CtaType as CtaTypeEnum
 
 CtaType = strawberry.enum(CtaTypeEnum, name="CtaType")
@@ -89,18 +96,6 @@ DeleteCtaResult = Annotated[
 ]
 
 
-def _failure(info: Info, exc: FunnelError) -> Any:
-    info.context.failed = True
-    if isinstance(exc, ValidationFailed):
-        return limit_error(exc)
-    return expected_failure(exc)
-
-
-def _not_found(info: Info) -> NotFoundError:
-    info.context.failed = True
-    return NotFoundError(message="CTA not found", code="not_found")
-
-
 @strawberry.type
 class Query:
     @strawberry.field(permission_classes=VIEWER, description="CTAs by name.")
@@ -132,7 +127,7 @@ class Mutation:
         try:
             return Cta.from_read(await service.create_cta(info.context.session, actor(info), body))
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
 
     @strawberry.mutation(
         permission_classes=ADMIN,
@@ -143,7 +138,7 @@ class Mutation:
     ) -> CtaResult:
         cta_id = parse_uuid(id)
         if cta_id is None:
-            return _not_found(info)
+            return not_found(info, "CTA not found")
         values = {
             k: v for k, v in (vars(input) if input else {}).items() if v is not strawberry.UNSET
         }
@@ -156,7 +151,7 @@ class Mutation:
             info.context.failed = True
             return limit_error(exc)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Cta.from_read(updated)
 
     @strawberry.mutation(
@@ -166,13 +161,13 @@ class Mutation:
     async def set_cta_active(self, info: Info, id: strawberry.ID, active: bool) -> CtaResult:
         cta_id = parse_uuid(id)
         if cta_id is None:
-            return _not_found(info)
+            return not_found(info, "CTA not found")
         try:
             updated = await service.update_cta(
                 info.context.session, actor(info), cta_id, CtaUpdate(is_active=active)
             )
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Cta.from_read(updated)
 
     @strawberry.mutation(
@@ -182,9 +177,9 @@ class Mutation:
     async def delete_cta(self, info: Info, id: strawberry.ID) -> DeleteCtaResult:
         cta_id = parse_uuid(id)
         if cta_id is None:
-            return _not_found(info)
+            return not_found(info, "CTA not found")
         try:
             await service.delete_cta(info.context.session, actor(info), cta_id)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Deleted(id=id)

@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from pydantic import ValidationError as PydanticValidationError
 
-from funnel.api.graphql._common import ADMIN, VIEWER, Deleted, actor, parse_uuid
+from funnel.api.graphql._common import (
+    ADMIN,
+    VIEWER,
+    Deleted,
+    actor,
+    not_found,
+    parse_uuid,
+    refused,
+)
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
@@ -17,10 +25,9 @@ from funnel.api.graphql.errors import (
     LimitError,
     NotFoundError,
     ValidationError,
-    expected_failure,
     limit_error,
 )
-from funnel.core.errors import FunnelError, NotFound, ValidationFailed
+from funnel.core.errors import FunnelError, NotFound
 from funnel.core.models.enums import FollowupTrigger as FollowupTriggerEnum
 from funnel.core.sequences import service
 from funnel.core.sequences.schemas import SequenceRead, SequenceWrite
@@ -114,18 +121,6 @@ def _body(input: FollowupSequenceInput) -> SequenceWrite:
     )
 
 
-def _failure(info: Info, exc: FunnelError) -> Any:
-    info.context.failed = True
-    if isinstance(exc, ValidationFailed):
-        return limit_error(exc)
-    return expected_failure(exc)
-
-
-def _not_found(info: Info) -> NotFoundError:
-    info.context.failed = True
-    return NotFoundError(message="follow-up sequence not found", code="not_found")
-
-
 @strawberry.type
 class Query:
     @strawberry.field(permission_classes=VIEWER, description="Follow-up sequences by name.")
@@ -163,7 +158,7 @@ class Mutation:
         try:
             created = await service.create_sequence(info.context.session, actor(info), body)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return FollowupSequence.from_read(created)
 
     @strawberry.mutation(
@@ -175,7 +170,7 @@ class Mutation:
     ) -> FollowupSequenceResult:
         sequence_id = parse_uuid(id)
         if sequence_id is None:
-            return _not_found(info)
+            return not_found(info, "follow-up sequence not found")
         try:
             # Not found before invalid: another organisation's id gets the same answer either way.
             await service.get_sequence(info.context.session, sequence_id)
@@ -187,7 +182,7 @@ class Mutation:
             info.context.failed = True
             return limit_error(exc)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return FollowupSequence.from_read(replaced)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Delete a follow-up sequence.")
@@ -196,9 +191,9 @@ class Mutation:
     ) -> DeleteFollowupSequenceResult:
         sequence_id = parse_uuid(id)
         if sequence_id is None:
-            return _not_found(info)
+            return not_found(info, "follow-up sequence not found")
         try:
             await service.delete_sequence(info.context.session, actor(info), sequence_id)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Deleted(id=id)

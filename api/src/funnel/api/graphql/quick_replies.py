@@ -5,12 +5,20 @@ REST's ``/quick-replies`` calls)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from pydantic import ValidationError as PydanticValidationError
 
-from funnel.api.graphql._common import ADMIN, VIEWER, Deleted, actor, parse_uuid
+from funnel.api.graphql._common import (
+    ADMIN,
+    VIEWER,
+    Deleted,
+    actor,
+    not_found,
+    parse_uuid,
+    refused,
+)
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
@@ -18,10 +26,8 @@ from funnel.api.graphql.errors import (
     LimitError,
     NotFoundError,
     ValidationError,
-    expected_failure,
-    limit_error,
 )
-from funnel.core.errors import FunnelError, ValidationFailed
+from funnel.core.errors import FunnelError
 from funnel.core.quick_replies import service
 from funnel.core.quick_replies.schemas import QuickReplyCreate, QuickReplyRead, QuickReplyUpdate
 
@@ -66,18 +72,6 @@ DeleteQuickReplyResult = Annotated[
 ]
 
 
-def _failure(info: Info, exc: FunnelError | PydanticValidationError) -> Any:
-    info.context.failed = True
-    if isinstance(exc, ValidationFailed | PydanticValidationError):
-        return limit_error(exc)
-    return expected_failure(exc)
-
-
-def _not_found(info: Info) -> NotFoundError:
-    info.context.failed = True
-    return NotFoundError(message="quick reply not found", code="not_found")
-
-
 @strawberry.type
 class Query:
     @strawberry.field(permission_classes=VIEWER, description="The organisation's quick replies.")
@@ -94,7 +88,7 @@ class Mutation:
             body = QuickReplyCreate.model_validate(vars(input))
             created = await service.create_quick_reply(info.context.session, actor(info), body)
         except (FunnelError, PydanticValidationError) as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return QuickReply.from_read(created)
 
     @strawberry.mutation(
@@ -106,7 +100,7 @@ class Mutation:
     ) -> QuickReplyResult:
         quick_reply_id = parse_uuid(id)
         if quick_reply_id is None:
-            return _not_found(info)
+            return not_found(info, "quick reply not found")
         values = {k: v for k, v in vars(input).items() if v is not strawberry.UNSET}
         try:
             # Not found before invalid: another organisation's id gets the same answer either way.
@@ -116,16 +110,16 @@ class Mutation:
                 info.context.session, actor(info), quick_reply_id, body
             )
         except (FunnelError, PydanticValidationError) as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return QuickReply.from_read(updated)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Delete a quick reply.")
     async def delete_quick_reply(self, info: Info, id: strawberry.ID) -> DeleteQuickReplyResult:
         quick_reply_id = parse_uuid(id)
         if quick_reply_id is None:
-            return _not_found(info)
+            return not_found(info, "quick reply not found")
         try:
             await service.delete_quick_reply(info.context.session, actor(info), quick_reply_id)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Deleted(id=id)

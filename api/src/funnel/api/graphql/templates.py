@@ -16,7 +16,7 @@ import strawberry
 from pydantic import ValidationError as PydanticValidationError
 from strawberry.scalars import JSON
 
-from funnel.api.graphql._common import ADMIN, VIEWER, Deleted, actor, parse_uuid
+from funnel.api.graphql._common import ADMIN, VIEWER, Deleted, actor, parse_uuid, refused
 from funnel.api.graphql.context import Info
 from funnel.api.graphql.errors import (
     ConflictError,
@@ -25,14 +25,12 @@ from funnel.api.graphql.errors import (
     NotFoundError,
     UpstreamError,
     ValidationError,
-    expected_failure,
     limit_error,
-    upstream_error,
 )
 from funnel.api.graphql.live import stream
 from funnel.api.graphql.permissions import IsAuthenticated
 from funnel.api.routers.settings import graph_factory
-from funnel.core.errors import FunnelError, NotFound, UpstreamFailed, ValidationFailed
+from funnel.core.errors import FunnelError, NotFound
 from funnel.core.events import Event, EventType
 from funnel.core.models.enums import (
     TemplateCategory as TemplateCategoryEnum,
@@ -228,15 +226,6 @@ DeleteTemplateResult = Annotated[
 ]
 
 
-def _failure(info: Info, exc: FunnelError) -> Any:
-    info.context.failed = True
-    if isinstance(exc, UpstreamFailed):
-        return upstream_error(exc)
-    if isinstance(exc, ValidationFailed):
-        return limit_error(exc)
-    return expected_failure(exc)
-
-
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -293,7 +282,7 @@ class Mutation:
         try:
             created = await service.create_template(info.context.session, actor(info), body)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Template.from_read(created)
 
     @strawberry.mutation(
@@ -328,7 +317,7 @@ class Mutation:
             info.context.failed = True
             return limit_error(exc)
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Template.from_read(updated)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Submit a draft to Meta.")
@@ -347,7 +336,7 @@ class Mutation:
                 template_id,
             )
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Template.from_read(submitted)
 
     @strawberry.mutation(
@@ -369,7 +358,7 @@ class Mutation:
                 template_id,
             )
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Template.from_read(resubmitted)
 
     @strawberry.mutation(
@@ -383,7 +372,7 @@ class Mutation:
                 info.context.session, actor(info), resources.secret_box, graph_factory(resources)
             )
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return TemplateSyncReport(updated=report.updated, imported=report.imported)
 
     @strawberry.mutation(
@@ -408,7 +397,7 @@ class Mutation:
                 confirm=confirm,
             )
         except FunnelError as exc:
-            return _failure(info, exc)  # type: ignore[no-any-return]
+            return refused(info, exc)  # type: ignore[no-any-return]
         return Deleted(id=id)
 
 
