@@ -8,14 +8,14 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
 from funnel.core.ctas.repository import CtaRepository
 from funnel.core.ctas.schemas import CtaCreate, CtaRead, CtaUpdate
 from funnel.core.db.tenancy import current_organisation_id
-from funnel.core.errors import Conflict, NotFound, ValidationFailed
+from funnel.core.db.unique import flush_unique
+from funnel.core.errors import NotFound, ValidationFailed
 from funnel.core.models import Cta
 from funnel.core.models.enums import CtaType
 
@@ -43,14 +43,6 @@ def _check(values: dict[str, Any]) -> None:
         )
 
 
-async def _unique_name(session: AsyncSession) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("a CTA with this name exists") from exc
-
-
 async def list_ctas(session: AsyncSession, *, include_inactive: bool = True) -> list[CtaRead]:
     repository = ctas(session)
     statement = repository.get_base_statement().order_by(Cta.name)
@@ -69,7 +61,7 @@ async def create_cta(session: AsyncSession, actor: Actor, body: CtaCreate) -> Ct
     _check(values)
     cta = Cta(**values)
     await ctas(session).create(cta)
-    await _unique_name(session)
+    await flush_unique(session, "a CTA with this name exists")
     await session.refresh(cta)
     await record(
         session,
@@ -95,7 +87,7 @@ async def update_cta(
     merged = {c: getattr(cta, c) for c in ("type", "url", "button_text")} | changes
     _check(merged)
     await ctas(session).update(cta, changes)
-    await _unique_name(session)
+    await flush_unique(session, "a CTA with this name exists")
     await session.refresh(cta)
     await record(
         session,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
 from funnel.core.db.tenancy import current_organisation_id
-from funnel.core.errors import Conflict, NotFound, ValidationFailed
+from funnel.core.db.unique import flush_unique
+from funnel.core.errors import NotFound, ValidationFailed
 from funnel.core.models import QuickReply
 from funnel.core.quick_replies.repository import QuickReplyRepository
 from funnel.core.quick_replies.schemas import QuickReplyCreate, QuickReplyRead, QuickReplyUpdate
@@ -25,14 +25,6 @@ async def _quick_reply(session: AsyncSession, quick_reply_id: uuid.UUID) -> Quic
     if found is None:
         raise NotFound("quick reply not found")
     return found
-
-
-async def _unique_title(session: AsyncSession) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("a quick reply with this title exists") from exc
 
 
 async def list_quick_replies(session: AsyncSession) -> list[QuickReplyRead]:
@@ -50,7 +42,7 @@ async def create_quick_reply(
 ) -> QuickReplyRead:
     quick_reply = QuickReply(title=body.title, text=body.text, created_by_user_id=actor.user_id)
     await quick_replies(session).create(quick_reply)
-    await _unique_title(session)
+    await flush_unique(session, "a quick reply with this title exists")
     await session.refresh(quick_reply)
     await record(
         session,
@@ -72,7 +64,7 @@ async def update_quick_reply(
         if field in changes and changes[field] is None:
             raise ValidationFailed(f"{field} cannot be null", details={"field": field})
     await quick_replies(session).update(quick_reply, changes)
-    await _unique_title(session)
+    await flush_unique(session, "a quick reply with this title exists")
     await session.refresh(quick_reply)
     await record(
         session,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
 from funnel.core.db.tenancy import TenantRepository, current_organisation_id
-from funnel.core.errors import Conflict, NotFound, ValidationFailed
+from funnel.core.db.unique import flush_unique
+from funnel.core.errors import NotFound, ValidationFailed
 from funnel.core.models import FollowupSequence, FollowupStep, Template
 from funnel.core.sequences.schemas import SequenceRead, SequenceWrite, StepRead
 
@@ -114,11 +114,7 @@ async def _write(
     sequence.name = body.name
     sequence.trigger = body.trigger
     sequence.is_active = body.is_active
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("a follow-up sequence with this name exists") from exc
+    await flush_unique(session, "a follow-up sequence with this name exists")
     await session.execute(
         sa.delete(FollowupStep).where(
             FollowupStep.organisation_id == sequence.organisation_id,

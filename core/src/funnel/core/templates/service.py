@@ -17,12 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import SecretStr
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.audit.writer import Actor, record
 from funnel.core.channels.service import GraphFactory
 from funnel.core.db.tenancy import TenantRepository, current_organisation_id
+from funnel.core.db.unique import flush_unique
 from funnel.core.errors import Conflict, NotFound, UpstreamFailed, ValidationFailed
 from funnel.core.events import EventType, emit
 from funnel.core.models import Template, WhatsAppChannel
@@ -152,14 +152,6 @@ def components(
     return out
 
 
-async def _flush_unique(session: AsyncSession) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("a template with this name and language exists") from exc
-
-
 async def list_templates(session: AsyncSession) -> list[TemplateRead]:
     repository = templates(session)
     rows = await repository.get_all(
@@ -185,7 +177,7 @@ async def create_template(
         status=TemplateStatus.DRAFT,
     )
     await templates(session).create(template)
-    await _flush_unique(session)
+    await flush_unique(session, "a template with this name and language exists")
     await session.refresh(template)
     await record(
         session,
