@@ -97,7 +97,9 @@ async def test_connect_is_checked_with_meta_and_never_returns_a_secret(
     assert result["__typename"] == "CredentialsError", refused
     assert result["message"] == "WhatsApp rejected these credentials"
     assert result["code"] == "credentials_rejected"
-    assert result["graphCode"] is not None
+    assert result["graphCode"] == 190
+    # Meta's explanation as Meta wrote it, not the log line (codes, HTTP status, trace id).
+    assert result["graphMessage"] == "Error validating access token: The session is invalid."
     assert await channels(client, tenant) == []
 
     malformed = await gql(client, tenant, CONNECT, input=connect_input(phoneNumberId="not-an-id"))

@@ -63,6 +63,16 @@ def to_read(channel: WhatsAppChannel) -> ChannelRead:
     )
 
 
+def _meta_explanation(exc: GraphError) -> str:
+    """Meta's own words for a refusal, for the person who pasted the token: its message (the
+    user-facing one when it sent one) and the details when they add to it. Not ``str(exc)``,
+    which is for logs: codes, HTTP status, trace id, and a title guessed from the code that can
+    contradict Meta (code 190 is titled "expired" for a token that is simply wrong)."""
+    if exc.details and exc.details not in exc.message:
+        return f"{exc.message} ({exc.details})"
+    return exc.message
+
+
 async def check_credentials(
     graph_factory: GraphFactory,
     token: SecretStr,
@@ -83,7 +93,7 @@ async def check_credentials(
             details={
                 "credentials": "rejected",
                 "graph_code": exc.code,
-                "graph_message": str(exc)[:300],
+                "graph_message": _meta_explanation(exc)[:300],
             },
         ) from exc
     if info.id and info.id != phone_number_id:
