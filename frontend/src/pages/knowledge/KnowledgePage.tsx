@@ -14,7 +14,7 @@ import type {
 } from "../../gql/generated";
 import { bytes, KNOWLEDGE_TYPES, knowledgeFileProblem } from "../../lib/bytes";
 import { percent, relativeTime, titleCase } from "../../lib/format";
-import { needsRefetch, withLive, type LiveUpdates } from "../../lib/knowledgeLive";
+import { isIngesting, needsRefetch, NO_OVERLAY, recordUpdate, withLive, type LiveOverlay } from "../../lib/knowledgeLive";
 import { useDebounced } from "../../lib/live";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
@@ -141,17 +141,16 @@ export default function KnowledgePage() {
   const [, remove] = useMutation<DeleteData, DeleteKnowledgeDocumentMutationVariables>(DeleteKnowledgeDocumentMutation);
   const [deleting, setDeleting] = useState<Doc | null>(null);
   const [busy, setBusy] = useState(false);
-  const [live, setLive] = useState<LiveUpdates<KnowledgeDocumentStatus>>({});
+  const [live, setLive] = useState<LiveOverlay<KnowledgeDocumentStatus>>(NO_OVERLAY);
   const fetched = data?.knowledgeDocuments;
   const docs = withLive(fetched ?? [], live);
-  const working = docs.some((d) => d.status === "PENDING" || d.status === "PROCESSING");
+  const working = isIngesting(docs);
   const reload = () => refetch({ requestPolicy: "network-only" });
   const reloadLive = useDebounced(reload);
-  // A fresh list is the record again; later events are laid over it.
-  useEffect(() => setLive({}), [fetched]);
+  // Each event is laid over the list on screen; a fresh list is the record again.
   useSubscription<DocumentUpdatedData>({ query: KnowledgeDocumentUpdatedSubscription }, (_, e) => {
     const update = e.knowledgeDocumentUpdated;
-    setLive((current) => ({ ...current, [update.documentId]: update }));
+    setLive((current) => recordUpdate(current, fetched, update));
     if (needsRefetch(fetched ?? [], update)) reloadLive();
     return e;
   });
