@@ -15,7 +15,7 @@ import type {
 import { bytes, KNOWLEDGE_TYPES, knowledgeFileProblem } from "../../lib/bytes";
 import { percent, relativeTime, titleCase } from "../../lib/format";
 import { isIngesting, needsRefetch, NO_OVERLAY, recordUpdate, withLive, type LiveOverlay } from "../../lib/knowledgeLive";
-import { useDebounced } from "../../lib/live";
+import { SAFETY_REFRESH_MS, useDebounced, useKeptFresh } from "../../lib/live";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
 import { uploadWithProgress } from "../../lib/upload";
@@ -154,6 +154,9 @@ export default function KnowledgePage() {
     if (needsRefetch(fetched ?? [], update)) reloadLive();
     return e;
   });
+  // Events sent while the socket was down are lost: refetch when it is back, and while a
+  // document is still being ingested refetch now and then, so it never stays "processing".
+  useKeptFresh(reloadLive, working ? SAFETY_REFRESH_MS : null);
 
   useEffect(() => {
     if (error) toast.error(`Could not load documents: ${error.message}`);

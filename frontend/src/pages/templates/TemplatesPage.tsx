@@ -15,7 +15,7 @@ import type {
   TemplateStatusChangedSubscription as StatusChangedData,
 } from "../../gql/generated";
 import { relativeTime, titleCase } from "../../lib/format";
-import { useDebounced } from "../../lib/live";
+import { useDebounced, useKeptFresh } from "../../lib/live";
 import { failureOf } from "../../lib/results";
 import { useSession } from "../../lib/session";
 import { TemplateBuilder } from "./TemplateBuilder";
@@ -57,6 +57,8 @@ export default function TemplatesPage() {
   // A status change (Meta's review, a sync elsewhere) refetches the list; a burst, once.
   const reloadLive = useDebounced(reload);
   useSubscription<StatusChangedData>({ query: TemplateStatusChangedSubscription }, (_, e) => (reloadLive(), e));
+  // Changes made while the events socket was down are not replayed: refetch when it is back.
+  useKeptFresh(reloadLive);
 
   async function act(key: string, action: () => Promise<string | null>, done: string) {
     setBusy(key);
