@@ -51,7 +51,7 @@ export default function SettingsPage() {
   let body: React.ReactNode;
   if (tab === "users") body = <UsersSection />;
   else if (tab === "quick-replies") body = <QuickRepliesSection canEdit={admin} />;
-  else if (tab === "whatsapp") body = <WhatsAppSection canEdit={admin} onChanged={reload} />;
+  else if (tab === "whatsapp") body = <WhatsAppSection canEdit={admin} />;
   else if (!settings) {
     body = fetching || !error ? <Card><SkeletonLines lines={6} /></Card> : <Card><EmptyState icon="alert" title="Could not load settings">{error.message}</EmptyState></Card>;
   } else if (tab === "bot") {

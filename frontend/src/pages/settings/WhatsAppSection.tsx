@@ -171,7 +171,7 @@ function ChannelCard({ channel, canEdit, onChanged }: { channel: Channel; canEdi
   );
 }
 
-export function WhatsAppSection({ canEdit, onChanged }: { canEdit: boolean; onChanged: () => void }) {
+export function WhatsAppSection({ canEdit }: { canEdit: boolean }) {
   const toast = useToast();
   const [connecting, setConnecting] = useState(false);
   const [{ data, fetching, error }, refetch] = useQuery<ChannelsData>({ query: WhatsAppChannelsQuery, requestPolicy: "cache-and-network" });
@@ -179,10 +179,7 @@ export function WhatsAppSection({ canEdit, onChanged }: { canEdit: boolean; onCh
     if (error) toast.error(`Could not load the numbers: ${error.message}`);
   }, [error, toast]);
   const channels = data?.settings.channels;
-  const changed = () => {
-    refetch({ requestPolicy: "network-only" });
-    onChanged();
-  };
+  const changed = () => refetch({ requestPolicy: "network-only" });
   return (
     <div className="col" style={{ gap: 16 }} data-testid="settings-whatsapp">
       <div className="row">

@@ -20,7 +20,6 @@ export const SettingsFields = gql`
     followupPolicy { maxPer24h maxTotal minGapMinutes }
     llmModels { stage model }
     allowedLinkDomains
-    channels { id name phoneNumberId displayPhoneNumber isConnected accessTokenLast4 appSecretLast4 verifyTokenLast4 }
   }
 `;
 
