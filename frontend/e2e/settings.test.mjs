@@ -78,6 +78,23 @@ test("an admin changes the profile, the bot and the hours, and they stay changed
   assert.deepEqual(errors, []);
 });
 
+test("what is being typed in one section survives saving another", async () => {
+  const { page, errors } = browser;
+  await page.goto(`${BASE}/app/settings/hours`);
+  const followups = page.getByTestId("settings-followups");
+  await followups.getByLabel("Follow up with leads who go quiet").setChecked(true);
+  const gap = followups.getByLabel(/Minutes between follow-ups/);
+  await gap.fill("75");
+  const refetched = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("query SettingsPage"));
+  await page.getByTestId("settings-hours").getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Settings saved." }).waitFor();
+  await refetched;
+  await page.waitForTimeout(300);
+  assert.equal(await gap.inputValue(), "75", "the unsaved follow-up edit is kept");
+  assert.equal(await followups.getByLabel("Follow up with leads who go quiet").isChecked(), true);
+  assert.deepEqual(errors, []);
+});
+
 test("WhatsApp secrets are write-only: last four shown, fields empty", async () => {
   const { page } = browser;
   await page.goto(`${BASE}/app/settings/whatsapp`);

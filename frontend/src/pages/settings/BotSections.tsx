@@ -1,13 +1,13 @@
 // Profile, bot behaviour, link domains, business and quiet hours, the follow-up policy and the
 // LLM models: all read from the settings query and saved with GraphQL updateSettings.
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { useMutation } from "urql";
 import { Button } from "../../components/ui";
 import { useToast } from "../../components/toast";
 import type { SettingsInput, SettingsPageQuery as SettingsData, UpdateSettingsMutation as UpdateData, UpdateSettingsMutationVariables } from "../../gql/generated";
 import { failureOf } from "../../lib/results";
 import { changed, DAY_LABELS, domainProblems, fromRows, hoursFromList, hoursProblems, hoursToList, LLM_STAGES, modelsFromList, modelsToList, parseDomains, quietProblem, toRows, type DayRow, type TimeRange } from "../../lib/settingsForm";
-import { Section, Toggle } from "./common";
+import { Section, Toggle, useByValue } from "./common";
 import { UpdateSettingsMutation } from "./operations";
 
 type Settings = SettingsData["settings"];
@@ -35,7 +35,7 @@ function useSave(onSaved: () => void) {
 }
 
 export function ProfileSection({ settings, slug, canEdit, zones, onSaved }: { settings: Settings; slug: string; canEdit: boolean; zones: string[]; onSaved: () => void }) {
-  const initial = useMemo(() => ({ name: settings.name, businessName: settings.businessName ?? "", businessDescription: settings.businessDescription ?? "", timezone: settings.timezone, defaultLanguage: settings.defaultLanguage }), [settings]);
+  const initial = useByValue({ name: settings.name, businessName: settings.businessName ?? "", businessDescription: settings.businessDescription ?? "", timezone: settings.timezone, defaultLanguage: settings.defaultLanguage });
   const [form, setForm] = useState(initial);
   useEffect(() => setForm(initial), [initial]);
   const { save, busy } = useSave(onSaved);
@@ -61,14 +61,14 @@ export function ProfileSection({ settings, slug, canEdit, zones, onSaved }: { se
 }
 
 export function BotSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
-  const initial = useMemo(() => ({
+  const initial = useByValue({
     personaPrompt: settings.personaPrompt ?? "",
     flowPrompt: settings.flowPrompt ?? "",
     replyWordLimit: settings.replyWordLimit,
     pauseBotOnAttention: settings.pauseBotOnAttention,
     notifyCustomerOnHandoff: settings.notifyCustomerOnHandoff,
     autoReleaseMinutes: settings.autoReleaseMinutes,
-  }), [settings]);
+  });
   const [form, setForm] = useState(initial);
   useEffect(() => setForm(initial), [initial]);
   const { save, busy } = useSave(onSaved);
@@ -95,15 +95,15 @@ export function BotSection({ settings, canEdit, onSaved }: { settings: Settings;
 const QUIET_DEFAULT: TimeRange = { start: "21:00", end: "08:00" };
 
 export function HoursSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
-  const stored = settings.quietHours;
-  const [rows, setRows] = useState<DayRow[]>(() => toRows(hoursFromList(settings.businessHours)));
-  const [quietOn, setQuietOn] = useState(!!stored);
-  const [quiet, setQuiet] = useState<TimeRange>(stored ? { start: stored.start, end: stored.end } : QUIET_DEFAULT);
+  const stored = useByValue({ businessHours: settings.businessHours, quietHours: settings.quietHours });
+  const [rows, setRows] = useState<DayRow[]>(() => toRows(hoursFromList(stored.businessHours)));
+  const [quietOn, setQuietOn] = useState(!!stored.quietHours);
+  const [quiet, setQuiet] = useState<TimeRange>(stored.quietHours ? { start: stored.quietHours.start, end: stored.quietHours.end } : QUIET_DEFAULT);
   useEffect(() => {
-    setRows(toRows(hoursFromList(settings.businessHours)));
-    setQuietOn(!!settings.quietHours);
-    setQuiet(settings.quietHours ? { start: settings.quietHours.start, end: settings.quietHours.end } : QUIET_DEFAULT);
-  }, [settings]);
+    setRows(toRows(hoursFromList(stored.businessHours)));
+    setQuietOn(!!stored.quietHours);
+    setQuiet(stored.quietHours ? { start: stored.quietHours.start, end: stored.quietHours.end } : QUIET_DEFAULT);
+  }, [stored]);
   const { save, busy } = useSave(onSaved);
   const timezone = settings.timezone;
   const problems = [...hoursProblems(rows), ...(quietOn ? [quietProblem(quiet)].filter((p): p is string => !!p) : [])];
@@ -158,13 +158,14 @@ export function HoursSection({ settings, canEdit, onSaved }: { settings: Setting
 const POLICY_DEFAULT = { maxPer24h: 1, maxTotal: 3, minGapMinutes: 1440 };
 
 export function FollowupSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
-  const policyOf = (s: Settings) => (s.followupPolicy ? { maxPer24h: s.followupPolicy.maxPer24h, maxTotal: s.followupPolicy.maxTotal, minGapMinutes: s.followupPolicy.minGapMinutes } : POLICY_DEFAULT);
-  const [on, setOn] = useState(!!settings.followupPolicy);
-  const [policy, setPolicy] = useState(() => policyOf(settings));
+  const stored = useByValue(settings.followupPolicy);
+  const policyOf = (p: typeof stored) => (p ? { maxPer24h: p.maxPer24h, maxTotal: p.maxTotal, minGapMinutes: p.minGapMinutes } : POLICY_DEFAULT);
+  const [on, setOn] = useState(!!stored);
+  const [policy, setPolicy] = useState(() => policyOf(stored));
   useEffect(() => {
-    setOn(!!settings.followupPolicy);
-    setPolicy(policyOf(settings));
-  }, [settings]);
+    setOn(!!stored);
+    setPolicy(policyOf(stored));
+  }, [stored]);
   const { save, busy } = useSave(onSaved);
   const bad = policy.maxPer24h < 0 || policy.maxPer24h > 10 || policy.maxTotal < 0 || policy.maxTotal > 50 || policy.minGapMinutes < 1 || policy.minGapMinutes > 10080;
   return (
@@ -190,8 +191,9 @@ export function FollowupSection({ settings, canEdit, onSaved }: { settings: Sett
 }
 
 export function ModelsSection({ settings, canEdit, onSaved }: { settings: Settings; canEdit: boolean; onSaved: () => void }) {
-  const [models, setModels] = useState<Record<string, string>>(() => modelsFromList(settings.llmModels));
-  useEffect(() => setModels(modelsFromList(settings.llmModels)), [settings]);
+  const stored = useByValue(settings.llmModels);
+  const [models, setModels] = useState<Record<string, string>>(() => modelsFromList(stored));
+  useEffect(() => setModels(modelsFromList(stored)), [stored]);
   const { save, busy } = useSave(onSaved);
   const labels: Record<string, string> = { eyes: "Eyes (reads the message)", brain: "Brain (decides)", mouth: "Mouth (writes the reply)", memory: "Memory (summarises)" };
   return (

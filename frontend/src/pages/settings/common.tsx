@@ -1,6 +1,6 @@
 // Pieces the settings sections share: a section card with its save button (admins only), and a
 // helper to run a save with toasts.
-import type { FormEvent, ReactNode } from "react";
+import { useMemo, type FormEvent, type ReactNode } from "react";
 import { Button, Card } from "../../components/ui";
 
 export function Section({ title, hint, canEdit, busy, onSave, children, testid, dirty = true }: {
@@ -42,4 +42,12 @@ export function Toggle({ label, checked, onChange, hint }: { label: string; chec
       <span><span style={{ fontWeight: 500 }}>{label}</span>{hint ? <span className="small muted" style={{ display: "block" }}>{hint}</span> : null}</span>
     </label>
   );
+}
+
+/** `value`, the same object for as long as it is equal by value. Every save refetches the
+ * settings as a new object; a section that reset its form on that would throw away what the
+ * user is typing there because another section was saved. */
+export function useByValue<T>(value: T): T {
+  const key = JSON.stringify(value);
+  return useMemo(() => value, [key]);
 }
