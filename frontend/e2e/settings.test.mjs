@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, launch, shot, signIn, waitFor } from "./support.mjs";
+import { BASE, SANDBOX, dev, launch, shot, signIn, waitFor } from "./support.mjs";
 import { pageApi } from "./pageApi.mjs";
 
 let browser;
@@ -106,6 +106,74 @@ test("WhatsApp secrets are write-only: last four shown, fields empty", async () 
   for (let i = 0; i < (await secrets.count()); i++) assert.equal(await secrets.nth(i).inputValue(), "");
   assert.equal(await channel.getByRole("button", { name: "Replace tokens" }).isDisabled(), true);
   await shot(page, "settings-whatsapp");
+});
+
+test("an admin connects a number through GraphQL; Meta's refusal is shown and secrets only by their last four", async () => {
+  const { page, errors } = browser;
+  // A number Meta (the sandbox) knows with one token only; anything else is refused with 190.
+  const digits = String(Date.now()).slice(-8);
+  const phoneNumberId = `10654${digits}`;
+  const secrets = {
+    token: `EAAG-e2e-token-${stamp}-TOKN`,
+    appSecret: `e2e-app-secret-${stamp}-APPS`,
+    verifyToken: `e2e-verify-${stamp}-VRFY`,
+  };
+  const seeded = await fetch(`${SANDBOX}/sandbox/phone-numbers`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ phone_number_id: phoneNumberId, token: secrets.token, display_phone_number: `1555010${digits.slice(-4)}` }),
+  });
+  assert.equal(seeded.status, 200);
+  const channelCalls = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname.startsWith("/settings/whatsapp")) channelCalls.push(`REST ${r.method()} ${r.url()}`);
+    if (r.url().endsWith("/graphql") && r.method() === "POST" && /connectChannel|disconnectChannel/.test(r.postData() ?? "")) channelCalls.push("GraphQL");
+  });
+
+  await page.goto(`${BASE}/app/settings/whatsapp`);
+  await page.getByTestId("channel").first().waitFor();
+  await page.getByRole("button", { name: "Connect a number" }).click();
+  const form = page.getByRole("dialog");
+  await form.getByLabel("Name (optional)").fill(`E2E line ${stamp}`);
+  await form.getByLabel("Phone number id").fill(phoneNumberId);
+  await form.getByLabel("WhatsApp Business account id").fill(dev.channel.waba_id);
+  await form.getByLabel("Access token").fill("EAAG-not-the-token-for-this-number");
+  await form.getByLabel("App secret").fill(secrets.appSecret);
+  await form.getByLabel("Verify token").fill(secrets.verifyToken);
+  await form.getByRole("button", { name: "Connect" }).click();
+  // Meta's own reason, not only "rejected": it says what to fix.
+  const refusal = page.getByTestId("toast").filter({ hasText: "Could not connect" });
+  await refusal.waitFor();
+  const reason = await refusal.innerText();
+  assert.match(reason, /rejected these credentials: Error validating access token: The session is invalid\./);
+  assert.doesNotMatch(reason, /HTTP|fbtrace|expired/, "Meta's words, not a log line");
+  await shot(page, "settings-whatsapp-refused");
+  assert.equal(await page.getByTestId("channel").filter({ hasText: phoneNumberId }).count(), 0, "nothing stored");
+
+  await form.getByLabel("Access token").fill(secrets.token);
+  await form.getByRole("button", { name: "Connect" }).click();
+  await page.getByTestId("toast").filter({ hasText: "Number connected." }).waitFor();
+  await form.waitFor({ state: "detached" });
+  const card = page.getByTestId("channel").filter({ hasText: phoneNumberId });
+  await card.waitFor();
+  await card.getByText("Connected", { exact: true }).waitFor();
+  assert.equal(await card.getByTestId("secret-access").innerText(), "•••• TOKN");
+  const shown = await card.innerText();
+  assert.match(shown, /•••• APPS/);
+  assert.match(shown, /•••• VRFY/);
+  const main = await page.locator("main").innerText();
+  const values = await page.locator("input").evaluateAll((inputs) => inputs.map((i) => i.value));
+  for (const secret of Object.values(secrets)) {
+    assert.ok(!main.includes(secret) && !values.includes(secret), "a secret is never shown or kept in a field");
+  }
+  await shot(page, "settings-whatsapp-connected");
+
+  await card.getByRole("button", { name: "Disconnect" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Disconnect" }).click();
+  await card.getByText("Disconnected", { exact: true }).waitFor();
+  assert.equal(await card.getByTestId("secret-access").innerText(), "not set");
+  assert.deepEqual(channelCalls, ["GraphQL", "GraphQL", "GraphQL"], "connect (twice) and disconnect went through GraphQL only");
+  assert.deepEqual(errors, []);
 });
 
 test("an admin invites a colleague, sees the link once, and revokes the invitation", async () => {
