@@ -76,6 +76,26 @@ export function newCustomer() {
   return `9198${String(Date.now()).slice(-6)}${Math.floor(Math.random() * 90 + 10)}`;
 }
 
+/** Post one signed webhook change for the demo business account, as Meta would. */
+async function metaPosts(change) {
+  const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: dev.channel.waba_id, time: Math.floor(Date.now() / 1000), changes: [change] }] });
+  const signature = createHmac("sha256", dev.channel.app_secret).update(body).digest("hex");
+  const response = await fetch(RECEIVER, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Hub-Signature-256": `sha256=${signature}` },
+    body,
+  });
+  if (response.status !== 200) throw new Error(`receiver answered ${response.status}`);
+}
+
+/** Meta's review of a template (`event`: APPROVED, REJECTED, PAUSED…), by its webhook. */
+export async function templateReviewed({ metaId, name, language }, event) {
+  await metaPosts({
+    field: "message_template_status_update",
+    value: { event, message_template_id: metaId ?? undefined, message_template_name: name, message_template_language: language, reason: null },
+  });
+}
+
 /** Post a signed webhook for one inbound text, exactly as Meta would (what `funnel simulate` does). */
 export async function customerSays(waId, text, name) {
   const wamid = `wamid.E2E${randomBytes(12).toString("hex").toUpperCase()}`;

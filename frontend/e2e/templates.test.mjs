@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { BASE, SANDBOX, dev, launch, shot, signIn } from "./support.mjs";
+import { BASE, SANDBOX, dev, launch, ownerGraphql, shot, signIn, templateReviewed, waitFor } from "./support.mjs";
 
 let browser;
 const name = `e2e_offer_${Date.now().toString(36)}`;
@@ -65,5 +65,50 @@ test("a template rejected on Meta is synced, fixed in the builder and resubmitte
   await row.waitFor();
   await row.getByRole("button", { name: "Resubmit" }).click();
   await row.getByText(/Pending|Approved/).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("a review that lands while the events socket is down shows once it is back, without a reload", async () => {
+  const { page, errors } = browser;
+  // The page's events socket goes through here, so it can be cut and refused for a while, as
+  // a deploy does (1012, service restart: graphql-ws gives up for good on codes like 1011).
+  let down = false;
+  let current = null;
+  const attempts = [];
+  const t0 = Date.now();
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    attempts.push(`${Date.now() - t0}ms ${down ? "refused" : "through"}`);
+    if (down) return void ws.close({ code: 1012, reason: "restarting" });
+    const server = ws.connectToServer();
+    current = { ws, server };
+  });
+  await page.goto(`${BASE}/app/templates`);
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const row = page.getByTestId("template-row").filter({ hasText: name });
+  await row.getByText("Pending", { exact: true }).waitFor();
+  const live = page.getByTestId("live-status").last();
+  await live.filter({ hasText: "Live" }).waitFor();
+
+  down = true;
+  await current.server.close({ code: 1012, reason: "restarting" });
+  await current.ws.close({ code: 1012, reason: "restarting" });
+  await live.filter({ hasText: "Reconnecting" }).waitFor();
+  const { templates } = await ownerGraphql("{ templates { name language status metaTemplateId } }");
+  const template = templates.find((t) => t.name === name);
+  await templateReviewed(template, "APPROVED");
+  await waitFor(async () => {
+    const now = await ownerGraphql("{ templates { name status } }");
+    return now.templates.find((t) => t.name === name)?.status === "APPROVED";
+  }, { what: "the review applied" });
+  await page.waitForTimeout(500);
+  assert.equal(await row.getByText("Pending", { exact: true }).count(), 1, "the event was missed while down");
+
+  down = false;
+  const upAt = Date.now() - t0;
+  await live.filter({ hasText: "Live" }).waitFor({ timeout: 30_000 }).catch((e) => {
+    throw new Error(`${e.message}\nup at ${upAt}ms; attempts: ${attempts.join(", ")}`);
+  });
+  await row.getByText("Approved", { exact: true }).waitFor({ timeout: 5_000 });
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
   assert.deepEqual(errors, []);
 });
