@@ -70,8 +70,9 @@ test("a template rejected on Meta is synced, fixed in the builder and resubmitte
 
 test("a review that lands while the events socket is down shows once it is back, without a reload", async () => {
   const { page, errors } = browser;
-  // The page's events socket goes through here, so it can be cut and refused for a while, as
-  // a deploy does (1012, service restart: graphql-ws gives up for good on codes like 1011).
+  // The page's events socket goes through here, so it can be cut and refused for a while. The
+  // cut is a 1011 (internal error), a code graphql-ws gives up on for good: the dashboard's own
+  // resubscribe must bring it back. Refused attempts meanwhile are 1012, as a deploy answers.
   let down = false;
   let current = null;
   const attempts = [];
@@ -90,8 +91,8 @@ test("a review that lands while the events socket is down shows once it is back,
   await live.filter({ hasText: "Live" }).waitFor();
 
   down = true;
-  await current.server.close({ code: 1012, reason: "restarting" });
-  await current.ws.close({ code: 1012, reason: "restarting" });
+  await current.server.close({ code: 1011, reason: "internal error" });
+  await current.ws.close({ code: 1011, reason: "internal error" });
   await live.filter({ hasText: "Reconnecting" }).waitFor();
   const { templates } = await ownerGraphql("{ templates { name language status metaTemplateId } }");
   const template = templates.find((t) => t.name === name);

@@ -3,6 +3,7 @@
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { authedFetch, freshTokens } from "./auth";
+import { resubscribing } from "./resubscribe";
 
 let ws: WsClient | null = null;
 type ConnectionListener = (connected: boolean) => void;
@@ -78,7 +79,8 @@ export function createClient(): Client {
           const input = { ...request, query: request.query || "" };
           return {
             subscribe(sink) {
-              const unsubscribe = socket().subscribe(input, sink);
+              // Survives the socket closes graphql-ws will not retry (see resubscribe.ts).
+              const unsubscribe = resubscribing((inner) => socket().subscribe(input, inner), sink);
               return { unsubscribe };
             },
           };
