@@ -40,18 +40,18 @@ export default function AnalyticsPage() {
   const [timezone, setTimezone] = useState<string>("");
   const zone = timezone || viewer?.organisation.timezone || null;
   const [preset, setPreset] = useState<number | null>(7);
-  const [range, setRange] = useState(() => lastDays(7, todayIn(zone)));
-  // A preset means "the last n days" where the figures are counted.
-  useEffect(() => {
-    if (preset) setRange(lastDays(preset, todayIn(zone)));
-  }, [preset, zone]);
+  const [custom, setCustom] = useState(() => lastDays(7, todayIn(zone)));
+  // A preset means "the last n days" where the figures are counted: derived from the zone on
+  // every render, so no query ever goes out with the browser's "today" instead of the zone's.
+  const range = preset ? lastDays(preset, todayIn(zone)) : custom;
   const zones = useMemo(timezones, []);
   const problem = rangeProblem(range.dateFrom, range.dateTo);
   const tz = timezone || null;
   const [{ data, fetching, error }] = useQuery<AnalyticsData, AnalyticsPageQueryVariables>({
     query: AnalyticsPageQuery,
     variables: { dateFrom: range.dateFrom, dateTo: range.dateTo, timezone: tz },
-    pause: !!problem,
+    // Until the viewer (and so the organisation's timezone) is known, "today" is not.
+    pause: !!problem || !viewer,
     requestPolicy: "cache-and-network",
   });
   useEffect(() => {
@@ -77,8 +77,8 @@ export default function AnalyticsPage() {
         <div className="chips" role="group" aria-label="Date range">
           {PRESETS.map((d) => <button key={d} className={`chip ${presetOn(d) ? "on" : ""}`} aria-pressed={presetOn(d)} onClick={() => setPreset(d)}>{d} days</button>)}
         </div>
-        <label className="row small" style={{ gap: 4 }}>From<input className="input" type="date" value={range.dateFrom} onChange={(e) => { setPreset(null); setRange((r) => ({ ...r, dateFrom: e.target.value })); }} /></label>
-        <label className="row small" style={{ gap: 4 }}>To<input className="input" type="date" value={range.dateTo} onChange={(e) => { setPreset(null); setRange((r) => ({ ...r, dateTo: e.target.value })); }} /></label>
+        <label className="row small" style={{ gap: 4 }}>From<input className="input" type="date" value={range.dateFrom} onChange={(e) => { setPreset(null); setCustom({ ...range, dateFrom: e.target.value }); }} /></label>
+        <label className="row small" style={{ gap: 4 }}>To<input className="input" type="date" value={range.dateTo} onChange={(e) => { setPreset(null); setCustom({ ...range, dateTo: e.target.value }); }} /></label>
         <select className="select" aria-label="Timezone" value={timezone} onChange={(e) => setTimezone(e.target.value)} style={{ maxWidth: 220 }}>
           <option value="">Organisation ({viewer?.organisation.timezone ?? "default"})</option>
           {zones.map((z) => <option key={z} value={z}>{z}</option>)}
