@@ -20,6 +20,8 @@ from funnel.core.db.tenancy import (
     TenantRepository,
     current_organisation_id,
     scope_to_organisation,
+    scoping,
+    select_one_and_scope,
 )
 from funnel.core.models import TENANT_TABLES, Base, Lead, Organisation
 from funnel.core.models.enums import MembershipRole
@@ -294,3 +296,103 @@ async def test_the_tenant_role_cannot_touch_login_attempts(
         await scope_to_organisation(session, a.organisation_id)
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(sa.text("SELECT count(*) FROM login_attempts"))
+
+
+# ---------------------------------------------------------------- scoping in the reading statement
+
+_ORGANISATION_BY_ID = sa.select(Organisation.id, Organisation.name).where(
+    Organisation.id == sa.bindparam("organisation_id")
+)
+
+
+async def test_a_scoping_read_sees_unscoped_and_scopes_what_follows(
+    sessions: async_sessionmaker[AsyncSession], tenants: tuple[Tenant, Tenant]
+) -> None:
+    """The authentication query's way: the statement reads as the login role (it may read
+    tables the tenant role cannot), and every statement after it is scoped."""
+    a, b = tenants
+    statement = scoping(
+        sa.select(sa.func.count())
+        .select_from(sa.text("refresh_tokens"))  # closed to the tenant role
+        .where(sa.literal(True) == sa.bindparam("flag"))
+    )
+    async with sessions() as session:
+        found = await select_one_and_scope(session, statement, a.organisation_id, {"flag": True})
+        assert found is not None
+        assert len(found) == 1
+        assert current_organisation_id(session) == a.organisation_id
+        assert await session.scalar(sa.text("SELECT current_user")) == "funnel_tenant"
+        assert await _column(session, "SELECT id FROM leads") == [a.lead_id]
+        # A later transaction of the same session is scoped again when it begins.
+        await session.commit()
+        assert await _column(session, "SELECT id FROM organisations") == [a.organisation_id]
+        assert b.organisation_id not in await _column(session, "SELECT organisation_id FROM leads")
+
+
+async def test_a_scoping_read_that_finds_nothing_scopes_nothing(
+    sessions: async_sessionmaker[AsyncSession], tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    async with sessions() as session:
+        found = await select_one_and_scope(
+            session,
+            scoping(_ORGANISATION_BY_ID),
+            a.organisation_id,
+            {"organisation_id": uuid.uuid4()},
+        )
+        assert found is None
+        with pytest.raises(NotScopedError):
+            current_organisation_id(session)
+        # Neither the role nor the setting changed in the database either.
+        assert await session.scalar(sa.text("SELECT current_user")) != "funnel_tenant"
+        assert not await session.scalar(
+            sa.text("SELECT current_setting('funnel.organisation_id', true)")
+        )
+
+
+async def test_a_scoping_read_refuses_a_statement_that_does_not_scope(
+    sessions: async_sessionmaker[AsyncSession], tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    async with sessions() as session:
+        with pytest.raises(RuntimeError, match="did not scope"):
+            await select_one_and_scope(
+                session,
+                _ORGANISATION_BY_ID,
+                a.organisation_id,
+                {"organisation_id": a.organisation_id},
+            )
+        with pytest.raises(NotScopedError):
+            current_organisation_id(session)
+    async with sessions() as session:
+        await scope_to_organisation(session, a.organisation_id)
+        with pytest.raises(RuntimeError, match="another organisation"):
+            await select_one_and_scope(
+                session,
+                scoping(_ORGANISATION_BY_ID),
+                b.organisation_id,
+                {"organisation_id": b.organisation_id},
+            )
+
+
+async def test_a_scoping_read_never_leaks_to_the_pooled_connections_next_session(
+    database_url: str, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    engine = create_engine(DatabaseSettings(url=SecretStr(database_url), pool_size=1))
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session:
+            await select_one_and_scope(
+                session,
+                scoping(_ORGANISATION_BY_ID),
+                a.organisation_id,
+                {"organisation_id": a.organisation_id},
+            )
+            await session.commit()
+        async with sessions() as session:  # the same connection: the pool holds one
+            assert await session.scalar(sa.text("SELECT current_user")) != "funnel_tenant"
+            organisations = await _column(session, "SELECT DISTINCT organisation_id FROM leads")
+            assert len(organisations) == 2
+    finally:
+        await engine.dispose()

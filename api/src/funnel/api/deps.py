@@ -129,12 +129,12 @@ async def authenticate(
     """Resolve credentials to a principal and scope ``session`` to its organisation."""
     if credentials.kind == "api_key":
         principal = await authenticate_api_key(session, credentials.value)
-    else:
-        principal = await authenticate_access_token(
-            session, resources.settings.auth, credentials.value
-        )
-    await scope_to_organisation(session, principal.organisation_id)
-    return principal
+        await scope_to_organisation(session, principal.organisation_id)
+        return principal
+    # The authentication query scopes the session itself: one round trip fewer per request.
+    return await authenticate_access_token(
+        session, resources.settings.auth, credentials.value, scope=True
+    )
 
 
 async def get_principal(

@@ -15,16 +15,44 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from funnel.core.db.base import Base
-from funnel.core.db.tenancy import TenantRepository, current_organisation_id
+from funnel.core.db.tenancy import (
+    TenantRepository,
+    current_organisation_id,
+    scoping,
+    select_one_and_scope,
+)
 from funnel.core.models import ApiKey, Invitation, Membership, Organisation, RefreshToken, User
 from funnel.core.models.enums import MembershipRole
+
+#: The principal behind an access token (see :meth:`IdentityRepository.load_principal`), built
+#: once: every authenticated request runs it.
+_PRINCIPAL = (
+    sa.select(User, Membership, Organisation)
+    .join(Membership, Membership.user_id == User.id)
+    .join(Organisation, Organisation.id == Membership.organisation_id)
+    .where(
+        User.id == sa.bindparam("user_id"),
+        Membership.organisation_id == sa.bindparam("organisation_id"),
+        User.is_active.is_(True),
+        Organisation.is_active.is_(True),
+        sa.select(sa.literal(True))
+        .where(
+            RefreshToken.family_id == sa.bindparam("session_id"),
+            RefreshToken.user_id == sa.bindparam("user_id"),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > sa.bindparam("now"),
+        )
+        .exists(),
+    )
+)
+_SCOPED_PRINCIPAL = scoping(cast("sa.Select[Any]", _PRINCIPAL))
 
 
 class IdentityRepository:
@@ -76,33 +104,28 @@ class IdentityRepository:
         organisation_id: uuid.UUID,
         session_id: uuid.UUID,
         now: dt.datetime,
+        *,
+        scope: bool = False,
     ) -> tuple[User, Membership, Organisation] | None:
         """The user, membership and organisation behind an access token, in one round trip, or
-        None when any is gone, inactive, or the session (refresh family) has been revoked."""
-        session_alive = (
-            sa.select(sa.literal(True))
-            .where(
-                RefreshToken.family_id == session_id,
-                RefreshToken.user_id == user_id,
-                RefreshToken.revoked_at.is_(None),
-                RefreshToken.expires_at > now,
+        None when any is gone, inactive, or the session (refresh family) has been revoked. With
+        ``scope``, the same round trip scopes the session to the organisation when found
+        (:func:`funnel.core.db.tenancy.select_one_and_scope`)."""
+        parameters = {
+            "user_id": user_id,
+            "organisation_id": organisation_id,
+            "session_id": session_id,
+            "now": now,
+        }
+        found: Any
+        if scope:
+            # Every request pays this query: scoping the session rides on it.
+            found = await select_one_and_scope(
+                self.session, _SCOPED_PRINCIPAL, organisation_id, parameters
             )
-            .exists()
-        )
-        result = await self.session.execute(
-            sa.select(User, Membership, Organisation)
-            .join(Membership, Membership.user_id == User.id)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
-            .where(
-                User.id == user_id,
-                Membership.organisation_id == organisation_id,
-                User.is_active.is_(True),
-                Organisation.is_active.is_(True),
-                session_alive,
-            )
-        )
-        row = result.one_or_none()
-        return (row[0], row[1], row[2]) if row else None
+        else:
+            found = (await self.session.execute(_PRINCIPAL, parameters)).one_or_none()
+        return (found[0], found[1], found[2]) if found else None
 
     # ---------------------------------------------------------------- refresh tokens
     async def get_refresh_token_by_hash(self, token_hash: str) -> RefreshToken | None:

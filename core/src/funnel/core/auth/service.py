@@ -65,11 +65,13 @@ _INVALID_LOGIN = "invalid email or password"
 
 
 async def authenticate_access_token(
-    session: AsyncSession, settings: AuthSettings, token: str
+    session: AsyncSession, settings: AuthSettings, token: str, *, scope: bool = False
 ) -> Principal:
+    """The principal behind an access token; with ``scope``, ``session`` is scoped to its
+    organisation by the same query (no separate round trip)."""
     claims = decode_access_token(settings, token)
     found = await IdentityRepository(session).load_principal(
-        claims.user_id, claims.organisation_id, claims.session_id, utcnow()
+        claims.user_id, claims.organisation_id, claims.session_id, utcnow(), scope=scope
     )
     if found is None:
         # Deactivated, removed from the organisation, logged out, or the organisation is

@@ -66,6 +66,17 @@ def _on_begin(session: Session, transaction: SessionTransaction, connection: Con
         session.info[_APPLIED_KEY] = transaction
 
 
+def _remember_scope(session: AsyncSession, organisation_id: uuid.UUID) -> None:
+    """Record ``organisation_id`` as the session's scope and scope every later transaction."""
+    current = session.info.get(_INFO_KEY)
+    if current is not None and current != organisation_id:
+        raise RuntimeError("session is already scoped to another organisation")
+    session.info[_INFO_KEY] = organisation_id
+    sync_session = session.sync_session
+    if not event.contains(sync_session, "after_begin", _on_begin):
+        event.listen(sync_session, "after_begin", _on_begin)
+
+
 async def scope_to_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> None:
     """Scope ``session`` to one organisation, now and for every later transaction it begins.
 
@@ -74,13 +85,8 @@ async def scope_to_organisation(session: AsyncSession, organisation_id: uuid.UUI
     after a commit or rollback the next transaction is scoped again when it begins, so a session
     cannot drift out of scope half way through a request.
     """
-    current = session.info.get(_INFO_KEY)
-    if current is not None and current != organisation_id:
-        raise RuntimeError("session is already scoped to another organisation")
-    session.info[_INFO_KEY] = organisation_id
+    _remember_scope(session, organisation_id)
     sync_session = session.sync_session
-    if not event.contains(sync_session, "after_begin", _on_begin):
-        event.listen(sync_session, "after_begin", _on_begin)
     # Begin now (if the caller's ``session.begin()`` has not touched the database yet, this is
     # where the transaction starts and the listener scopes it) so the scope is in force before
     # the caller's first statement.
@@ -89,6 +95,53 @@ async def scope_to_organisation(session: AsyncSession, organisation_id: uuid.UUI
         # The transaction had begun before the listener existed: scope it here.
         await connection.run_sync(_apply_scope, organisation_id)
         session.info[_APPLIED_KEY] = sync_session.get_transaction()
+
+
+#: The bound parameter :func:`scoping` adds for the organisation.
+_SCOPE_PARAMETER = "funnel_scope_organisation_id"
+
+
+def scoping(statement: sa.Select[Any]) -> sa.Select[Any]:
+    """``statement`` with the scope's two ``set_config`` calls as its last columns, for
+    :func:`select_one_and_scope`. Build it once (at import) so SQLAlchemy's statement cache
+    key is computed once too."""
+    return statement.add_columns(
+        sa.func.set_config("role", TENANT_ROLE, True),
+        sa.func.set_config(SCOPE_SETTING, sa.bindparam(_SCOPE_PARAMETER, type_=sa.String), True),
+    )
+
+
+async def select_one_and_scope(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    organisation_id: uuid.UUID,
+    parameters: dict[str, Any],
+) -> tuple[Any, ...] | None:
+    """The one row of ``statement`` (built with :func:`scoping`), read with the login role's
+    rights, and the session scoped to ``organisation_id`` by that same statement: what
+    :func:`scope_to_organisation` does, without a round trip of its own. For the read that
+    decides the scope (the API's authentication query, which every tenant request pays).
+
+    The scope's ``set_config`` calls ride in the select list, so PostgreSQL runs them only for a
+    returned row, once the statement has started with its permissions and row security settled
+    for the role it began as: ``statement`` itself reads unscoped, every later statement of the
+    transaction scoped. No row, no scope (the caller refuses the request, and the transaction
+    ends with it). Returns the row's values without the two scope columns.
+    """
+    current = session.info.get(_INFO_KEY)
+    if current is not None and current != organisation_id:
+        raise RuntimeError("session is already scoped to another organisation")
+    result = await session.execute(
+        statement, {**parameters, _SCOPE_PARAMETER: str(organisation_id)}
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    if row[-2] != TENANT_ROLE or row[-1] != str(organisation_id):
+        raise RuntimeError("the statement did not scope the session (build it with scoping())")
+    _remember_scope(session, organisation_id)
+    session.info[_APPLIED_KEY] = session.sync_session.get_transaction()
+    return tuple(row)[:-2]
 
 
 def current_organisation_id(session: AsyncSession) -> uuid.UUID:
