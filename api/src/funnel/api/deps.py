@@ -46,9 +46,12 @@ from funnel.core.settings import Settings
 from funnel.core.telemetry import correlation_id
 
 # ---------------------------------------------------------------- resources and the session
+#
+# Every dependency here is ``async def``, even those that do not await: FastAPI runs a plain
+# ``def`` dependency in a worker thread, a hop that costs more than most of them do.
 
 
-def get_resources(connection: HTTPConnection) -> Resources:
+async def get_resources(connection: HTTPConnection) -> Resources:
     resources: Resources = connection.app.state.resources
     return resources
 
@@ -56,7 +59,7 @@ def get_resources(connection: HTTPConnection) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_settings_dep(resources: ResourcesDep) -> Settings:
+async def get_settings_dep(resources: ResourcesDep) -> Settings:
     return resources.settings
 
 
@@ -155,7 +158,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_current_principal_user(principal: PrincipalDep) -> Principal:
+async def get_current_principal_user(principal: PrincipalDep) -> Principal:
     """A principal that is a person: API keys are refused (403), for routes about one's own
     account or anything an integration has no business doing."""
     if principal.user is None or principal.membership is None:
@@ -166,17 +169,17 @@ def get_current_principal_user(principal: PrincipalDep) -> Principal:
 UserPrincipalDep = Annotated[Principal, Depends(get_current_principal_user)]
 
 
-def get_current_user(principal: UserPrincipalDep) -> User:
+async def get_current_user(principal: UserPrincipalDep) -> User:
     assert principal.user is not None
     return principal.user
 
 
-def get_current_membership(principal: UserPrincipalDep) -> Membership:
+async def get_current_membership(principal: UserPrincipalDep) -> Membership:
     assert principal.membership is not None
     return principal.membership
 
 
-def get_organisation(principal: PrincipalDep) -> Organisation:
+async def get_organisation(principal: PrincipalDep) -> Organisation:
     return principal.organisation
 
 
@@ -233,7 +236,7 @@ class ServiceCaller:
     internal routes are read-only system views and say so in their docs."""
 
 
-def require_service(connection: HTTPConnection, resources: ResourcesDep) -> ServiceCaller:
+async def require_service(connection: HTTPConnection, resources: ResourcesDep) -> ServiceCaller:
     header = connection.headers.get("x-service-token") or ""
     if not header:
         scheme, _, value = connection.headers.get("authorization", "").partition(" ")
@@ -262,7 +265,7 @@ def client_ip(connection: HTTPConnection) -> str | None:
         return None
 
 
-def get_actor(connection: HTTPConnection, principal: PrincipalDep) -> Actor:
+async def get_actor(connection: HTTPConnection, principal: PrincipalDep) -> Actor:
     return Actor(
         organisation_id=principal.organisation_id,
         kind=ActorKind.USER if principal.user is not None else ActorKind.API_KEY,
@@ -274,4 +277,10 @@ def get_actor(connection: HTTPConnection, principal: PrincipalDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
-ClientIpDep = Annotated[str | None, Depends(client_ip)]
+
+
+async def get_client_ip(connection: HTTPConnection) -> str | None:
+    return client_ip(connection)
+
+
+ClientIpDep = Annotated[str | None, Depends(get_client_ip)]

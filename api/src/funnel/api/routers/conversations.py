@@ -60,7 +60,7 @@ Agent = Annotated[Principal, Depends(require_role(MembershipRole.AGENT))]
 Member = Annotated[Principal, Depends(require_role(MembershipRole.VIEWER))]
 
 
-def conversation_filters(
+async def conversation_filters(
     mode: ConversationMode | None = None,
     stage: ConversationStage | None = None,
     needs_attention: bool | None = None,

@@ -54,7 +54,7 @@ Admin = Annotated[Principal, Depends(require_role(MembershipRole.ADMIN))]
 Importer = Annotated[Principal, Depends(require_role(MembershipRole.ADMIN, scope="leads:write"))]
 
 
-def lead_filters(
+async def lead_filters(
     stage: ConversationStage | None = None,
     intent_level: IntentLevel | None = None,
     sentiment: Sentiment | None = None,
