@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from funnel.core.db.tenancy import TenantRepository
@@ -18,42 +20,58 @@ def _like_pattern(text: str) -> str:
 class LeadRepository(TenantRepository[Lead]):
     model = Lead
 
-    def filtered(self, filters: LeadFilters) -> sa.Select[Lead]:
-        """The filtered list, newest first; its ``(organisation_id, created_at)`` index serves
-        the order, so a page reads ``limit`` index entries plus those the filters skip."""
-        statement = self.get_base_statement()
+    def conditions(self, filters: LeadFilters) -> list[sa.ColumnElement[bool]]:
+        """The tenant predicate and one condition per filter set."""
+        conditions = [self.scope_clause()]
         if filters.stage is not None:
-            statement = statement.where(Lead.stage == filters.stage)
+            conditions.append(Lead.stage == filters.stage)
         if filters.intent_level is not None:
-            statement = statement.where(Lead.intent_level == filters.intent_level)
+            conditions.append(Lead.intent_level == filters.intent_level)
         if filters.sentiment is not None:
-            statement = statement.where(Lead.sentiment == filters.sentiment)
+            conditions.append(Lead.sentiment == filters.sentiment)
         if filters.tag:
-            statement = statement.where(Lead.tags.contains([filters.tag]))
+            conditions.append(Lead.tags.contains([filters.tag]))
         if filters.opted_out is not None:
-            statement = statement.where(Lead.opted_out.is_(filters.opted_out))
+            conditions.append(Lead.opted_out.is_(filters.opted_out))
         if filters.created_from is not None:
-            statement = statement.where(Lead.created_at >= filters.created_from)
+            conditions.append(Lead.created_at >= filters.created_from)
         if filters.created_to is not None:
-            statement = statement.where(Lead.created_at < filters.created_to)
+            conditions.append(Lead.created_at < filters.created_to)
         if filters.search:
             pattern = _like_pattern(filters.search.strip())
-            statement = statement.where(
+            conditions.append(
                 sa.or_(
                     Lead.name.ilike(pattern, escape="\\"),
                     Lead.wa_id.ilike(pattern, escape="\\"),
                     Lead.email.ilike(pattern, escape="\\"),
                 )
             )
-        return statement.order_by(Lead.created_at.desc(), Lead.id.desc())
+        return conditions
 
-    def page(self, filters: LeadFilters, cursor: Cursor | None, limit: int) -> sa.Select[Lead]:
-        statement = self.filtered(filters)
+    def filtered(self, filters: LeadFilters) -> sa.Select[Lead]:
+        """The filtered list, newest first; its ``(organisation_id, created_at)`` index serves
+        the order, so a page reads ``limit`` index entries plus those the filters skip."""
+        return (
+            sa.select(Lead)
+            .where(*self.conditions(filters))
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        )
+
+    def page(
+        self, filters: LeadFilters, cursor: Cursor | None, limit: int, *columns: Any
+    ) -> sa.Select[Any]:
+        """A page of :meth:`filtered` after ``cursor`` (``limit + 1`` rows, to tell whether
+        another follows): the leads, or only ``columns`` of them. Built in one go (a request
+        pays for every generative step of a statement)."""
+        conditions = self.conditions(filters)
         if cursor is not None and cursor.at is not None:
-            statement = statement.where(
-                sa.tuple_(Lead.created_at, Lead.id) < sa.tuple_(cursor.at, cursor.id)
-            )
-        return statement.limit(limit + 1)
+            conditions.append(sa.tuple_(Lead.created_at, Lead.id) < sa.tuple_(cursor.at, cursor.id))
+        return (
+            sa.select(*(columns or (Lead,)))
+            .where(*conditions)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+            .limit(limit + 1)
+        )
 
 
 class LeadNoteRepository(TenantRepository[LeadNote]):

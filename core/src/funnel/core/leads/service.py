@@ -95,7 +95,7 @@ async def list_leads(
     limit = max(1, min(limit, PAGE_MAX))
     after = Cursor.decode(cursor) if cursor else None
     # Plain rows of the response's columns: no ORM objects to build, track and read back.
-    statement = leads(session).page(filters, after, limit).with_only_columns(*_READ_COLUMNS)
+    statement = leads(session).page(filters, after, limit, *_READ_COLUMNS)
     rows = (await session.execute(statement)).all()
     next_cursor = None
     if len(rows) > limit:
