@@ -16,9 +16,8 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import AsyncGenerator, Sequence
-from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -885,12 +884,19 @@ def _inbox_statement(
     return inbox_page(statement, cursor, limit)
 
 
-def _record(row: Sequence[Any], start: int, names: Sequence[str]) -> SimpleNamespace | None:
-    """``names`` read from ``row`` at ``start``: a joined row, or ``None`` when the outer join
-    found none (its id is NULL)."""
+#: The page's three parts as named tuples, built once (a ``SimpleNamespace`` per part cost four
+#: times as much: 150 record objects a page).
+_ConversationRecord = namedtuple("_ConversationRecord", CONVERSATION_COLUMNS)  # type: ignore[misc]
+_LeadRecord = namedtuple("_LeadRecord", LEAD_COLUMNS)  # type: ignore[misc]
+_MessageRecord = namedtuple("_MessageRecord", MESSAGE_COLUMNS)  # type: ignore[misc]
+
+
+def _record(row: Sequence[Any], start: int, record: Any) -> Any:
+    """``record``'s fields read from ``row`` at ``start``: a joined row, or ``None`` when the
+    outer join found none (its id is NULL)."""
     if row[start] is None:
         return None
-    return SimpleNamespace(**dict(zip(names, row[start : start + len(names)], strict=True)))
+    return record._make(row[start : start + len(record._fields)])
 
 
 def _selects(selections: Sequence[Any], name: str) -> bool:
@@ -937,14 +943,14 @@ class Query:
         message_at = lead_at + (len(LEAD_COLUMNS) if with_lead else 0)
         edges = []
         for row in rows[:size]:
-            conversation = _record(row, 0, CONVERSATION_COLUMNS)
+            conversation = _record(row, 0, _ConversationRecord)
             node = Conversation.from_model(cast(ConversationModel, conversation))
             # The page's relations came with it: the nodes resolve them synchronously, with
             # neither a DataLoader round trip nor a hundred awaitables for graphql-core.
             if with_lead:
-                node.prefetched_lead = _record(row, lead_at, LEAD_COLUMNS)
+                node.prefetched_lead = _record(row, lead_at, _LeadRecord)
             if with_last_message:
-                node.prefetched_last_message = _record(row, message_at, MESSAGE_COLUMNS)
+                node.prefetched_last_message = _record(row, message_at, _MessageRecord)
             edges.append(
                 ConversationEdge(cursor=encode_cursor(node.last_message_at, row.id), node=node)
             )
