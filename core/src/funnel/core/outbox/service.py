@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funnel.core.events.publisher import EventType, emit
 from funnel.core.inbound.service import apply_statuses
-from funnel.core.models import Conversation, Lead, Message, Outbox, WhatsAppChannel
+from funnel.core.models import (
+    Conversation,
+    Lead,
+    Message,
+    MessageStatusEvent,
+    Outbox,
+    WhatsAppChannel,
+)
 from funnel.core.models.enums import (
     ConversationMode,
     MessageAuthor,
@@ -257,13 +264,24 @@ async def record_sent(
         )
     )
     if claimed.message_id is not None:
-        await session.execute(
-            sa.update(Message)
-            .where(
-                Message.organisation_id == claimed.organisation_id, Message.id == claimed.message_id
-            )
-            .values(wamid=wamid, status=MessageStatus.SENT, sent_at=now, status_updated_at=now)
+        # The same statement says whether a status for this wamid raced ahead of the response
+        # (stored by the status handler, which could not find the message yet); usually none
+        # did, and the two reads that apply one are skipped.
+        raced_ahead = sa.exists().where(
+            MessageStatusEvent.organisation_id == claimed.organisation_id,
+            MessageStatusEvent.wamid == wamid,
         )
+        early = (
+            await session.execute(
+                sa.update(Message)
+                .where(
+                    Message.organisation_id == claimed.organisation_id,
+                    Message.id == claimed.message_id,
+                )
+                .values(wamid=wamid, status=MessageStatus.SENT, sent_at=now, status_updated_at=now)
+                .returning(raced_ahead)
+            )
+        ).scalar_one_or_none()
         await emit(
             session,
             claimed.organisation_id,
@@ -271,8 +289,8 @@ async def record_sent(
             conversation_id=claimed.conversation_id,
             message_id=claimed.message_id,
         )
-        # A status that raced ahead of this response is applied now.
-        await apply_statuses(session, claimed.organisation_id, wamid)
+        if early:
+            await apply_statuses(session, claimed.organisation_id, wamid)
 
 
 def backoff_delay(attempt: int, *, base_s: float = 2.0, cap_s: float = 300.0) -> float:
