@@ -346,7 +346,7 @@ async def _send_template(
     if plan.sendable:
         plan = dataclasses.replace(plan, verdict=SendVerdict.TEMPLATE, kind=OutboxKind.TEMPLATE)
     now = dt.datetime.now(dt.UTC)
-    outbox_id = await queue_plan(
+    queued = await queue_plan(
         session,
         conversation=locked,
         lead=lead,
@@ -357,7 +357,7 @@ async def _send_template(
         correlation_id=correlation_id,
         author_user_id=user_id,
     )
-    if outbox_id is not None:
+    if queued is not None:
         minutes = (
             await session.execute(
                 sa.select(Organisation.auto_release_minutes).where(
@@ -366,6 +366,7 @@ async def _send_template(
             )
         ).scalar_one()
         note_human_activity(locked, now=now, minutes=minutes)
+    outbox_id = queued.outbox_id if queued else None
     return await _accepted(session, HumanSend(plan=plan, outbox_id=outbox_id), idempotency_key)
 
 

@@ -72,6 +72,14 @@ def graph_body(message: dict[str, Any], to: str, outbox_id: uuid.UUID) -> dict[s
     }
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedSend:
+    """A reply written to the outbox: its row and the message it will deliver."""
+
+    outbox_id: uuid.UUID
+    message_id: uuid.UUID
+
+
 async def enqueue_send(
     session: AsyncSession,
     *,
@@ -80,7 +88,7 @@ async def enqueue_send(
     send: NewSend,
     correlation_id: str | None,
     pipeline_run_id: uuid.UUID | None = None,
-) -> uuid.UUID | None:
+) -> QueuedSend | None:
     """Write the outbound message and its outbox row. ``None`` when this idempotency key was
     already queued (a redelivered decision)."""
     recipient = lead.wa_id or lead.bsuid
@@ -88,26 +96,7 @@ async def enqueue_send(
         raise ValueError("the lead has no WhatsApp id to send to")
     outbox_id = uuid.uuid4()
     message_id = uuid.uuid4()
-    inserted = (
-        await session.execute(
-            insert(Outbox)
-            .values(
-                id=outbox_id,
-                organisation_id=conversation.organisation_id,
-                conversation_id=conversation.id,
-                channel_id=conversation.channel_id,
-                message_id=None,
-                idempotency_key=send.idempotency_key,
-                kind=send.kind,
-                payload=graph_body(send.message, recipient, outbox_id),
-                correlation_id=correlation_id,
-            )
-            .on_conflict_do_nothing(index_elements=[Outbox.organisation_id, Outbox.idempotency_key])
-            .returning(Outbox.id)
-        )
-    ).scalar_one_or_none()
-    if inserted is None:
-        return None
+    # The message first, so the outbox row names it from the start (no second UPDATE).
     session.add(
         Message(
             id=message_id,
@@ -126,9 +115,33 @@ async def enqueue_send(
         )
     )
     await session.flush()
-    await session.execute(
-        sa.update(Outbox).where(Outbox.id == outbox_id).values(message_id=message_id)
-    )
+    inserted = (
+        await session.execute(
+            insert(Outbox)
+            .values(
+                id=outbox_id,
+                organisation_id=conversation.organisation_id,
+                conversation_id=conversation.id,
+                channel_id=conversation.channel_id,
+                message_id=message_id,
+                idempotency_key=send.idempotency_key,
+                kind=send.kind,
+                payload=graph_body(send.message, recipient, outbox_id),
+                correlation_id=correlation_id,
+            )
+            .on_conflict_do_nothing(index_elements=[Outbox.organisation_id, Outbox.idempotency_key])
+            .returning(Outbox.id)
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        # Already queued under this key (rare: a redelivered decision): the message just written
+        # would be a second copy of the one that row delivers.
+        await session.execute(
+            sa.delete(Message).where(
+                Message.organisation_id == conversation.organisation_id, Message.id == message_id
+            )
+        )
+        return None
     now = dt.datetime.now(dt.UTC)
     conversation.last_message_at = now
     conversation.last_message_preview = send.preview[:200]
@@ -136,7 +149,7 @@ async def enqueue_send(
         conversation.last_bot_message_at = now
     elif send.author is MessageAuthor.HUMAN:
         conversation.last_human_message_at = now
-    return outbox_id
+    return QueuedSend(outbox_id=outbox_id, message_id=message_id)
 
 
 # -------------------------------------------------------------------------- the sender's side

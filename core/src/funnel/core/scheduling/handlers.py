@@ -302,7 +302,7 @@ async def _template_fallback(
     )
     # A message the customer was meant to get did not arrive: if no template can carry it, a
     # person must know (queue_plan raises the attention flag with the reason).
-    outbox_id = await queue_plan(
+    queued = await queue_plan(
         session,
         conversation=conversation,
         lead=lead,
@@ -311,7 +311,7 @@ async def _template_fallback(
         idempotency_key=f"template_fallback:{row.id}",
         now=now,
     )
-    if outbox_id is None and plan.sendable:
+    if queued is None and plan.sendable:
         return Prepared(Outcome.SKIPPED, "already queued")
     return Prepared(Outcome.DONE, "template queued" if plan.sendable else plan.detail)
 

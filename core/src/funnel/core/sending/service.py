@@ -29,7 +29,7 @@ from funnel.core.models.enums import (
     TemplatePurpose,
     TemplateStatus,
 )
-from funnel.core.outbox.service import NewSend, enqueue_send
+from funnel.core.outbox.service import NewSend, QueuedSend, enqueue_send
 from funnel.core.scheduling.handoff import note_human_activity
 from funnel.core.sending.planner import (
     SendPlan,
@@ -104,7 +104,7 @@ async def queue_plan(
     correlation_id: str | None = None,
     pipeline_run_id: uuid.UUID | None = None,
     author_user_id: uuid.UUID | None = None,
-) -> uuid.UUID | None:
+) -> QueuedSend | None:
     """Queue a sendable plan into the outbox (``None`` if blocked or already queued). A blocked
     plan that needs a person raises the conversation's attention flag with the reason."""
     if not plan.sendable:
@@ -202,7 +202,7 @@ async def send_human_message(
         languages=(lead.language, organisation.default_language),
         values=values_for(lead, organisation.business_name or organisation.name),
     )
-    outbox_id = await queue_plan(
+    queued = await queue_plan(
         session,
         conversation=conversation,
         lead=lead,
@@ -213,6 +213,6 @@ async def send_human_message(
         correlation_id=correlation_id,
         author_user_id=user_id,
     )
-    if outbox_id is not None:
+    if queued is not None:
         note_human_activity(conversation, now=now, minutes=organisation.auto_release_minutes)
-    return HumanSend(plan=plan, outbox_id=outbox_id)
+    return HumanSend(plan=plan, outbox_id=queued.outbox_id if queued else None)

@@ -21,7 +21,6 @@ from funnel.core.models import (
     Lead,
     Message,
     Organisation,
-    Outbox,
     PipelineRun,
     PipelineStep,
     ScheduledAction,
@@ -303,6 +302,7 @@ async def persist_turn(
         )
 
     outbox_ids: list[uuid.UUID] = []
+    message_ids: list[uuid.UUID] = []
     suppressed = 0
     blocked: list[str] = []
     is_open = window_open(conversation, now)
@@ -326,7 +326,7 @@ async def persist_turn(
         )
         if not plan.sendable:
             blocked.append(plan.detail)
-        outbox_id = await queue_plan(
+        queued = await queue_plan(
             session,
             conversation=conversation,
             lead=lead,
@@ -337,8 +337,9 @@ async def persist_turn(
             correlation_id=turn.correlation_id,
             pipeline_run_id=run.id,
         )
-        if outbox_id is not None:
-            outbox_ids.append(outbox_id)
+        if queued is not None:
+            outbox_ids.append(queued.outbox_id)
+            message_ids.append(queued.message_id)
     for item in result.scheduled:
         session.add(
             ScheduledAction(
@@ -372,7 +373,7 @@ async def persist_turn(
     if suppressed:
         run.decision = {**run.decision, "suppressed_replies": suppressed}
     await session.flush()
-    await _announce_turn(session, org_id, conversation.id, outbox_ids)
+    await _announce_turn(session, org_id, conversation.id, message_ids)
     return PersistedTurn(run_id=run.id, outbox_ids=tuple(outbox_ids), suppressed_replies=suppressed)
 
 
@@ -380,33 +381,18 @@ async def _announce_turn(
     session: AsyncSession,
     org_id: uuid.UUID,
     conversation_id: uuid.UUID,
-    outbox_ids: Sequence[uuid.UUID],
+    message_ids: Sequence[uuid.UUID],
 ) -> None:
     """Live-update hints, delivered when the worker commits the turn: the bot's queued replies,
     then the conversation (stage, intent, mode, trace) the turn changed."""
-    if outbox_ids:
-        # The outbox row names its message (the message has no back-reference to the row).
-        message_ids = (
-            (
-                await session.execute(
-                    sa.select(Outbox.message_id).where(
-                        Outbox.organisation_id == org_id,
-                        Outbox.id.in_(list(outbox_ids)),
-                        Outbox.message_id.is_not(None),
-                    )
-                )
-            )
-            .scalars()
-            .all()
+    if message_ids:
+        await emit(
+            session,
+            org_id,
+            EventType.MESSAGE_CREATED,
+            conversation_id=conversation_id,
+            message_ids=list(message_ids),
         )
-        if message_ids:
-            await emit(
-                session,
-                org_id,
-                EventType.MESSAGE_CREATED,
-                conversation_id=conversation_id,
-                message_ids=list(message_ids),
-            )
     await emit(session, org_id, EventType.CONVERSATION_UPDATED, conversation_id=conversation_id)
 
 
