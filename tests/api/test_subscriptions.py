@@ -49,7 +49,10 @@ async def subscription(url: str, token: str, query: str) -> AsyncIterator[Any]:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        frame = await asyncio.wait_for(ws.recv(), 10)
+        # graphql-transport-ws is text frames: a browser's client rejects a binary one (4004).
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        ack = json.loads(frame)
         assert ack["type"] == "connection_ack", ack
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
         yield ws

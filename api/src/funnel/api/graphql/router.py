@@ -32,11 +32,13 @@ def credentials_from_params(params: Any) -> Credentials | None:
 
 
 class FunnelGraphQLRouter(GraphQLRouter[Context, None]):
-    def encode_json(self, data: object) -> bytes:
+    def encode_json(self, data: object) -> str:
         # The result is JSON-shaped already (graphql-core serialised every leaf): pydantic-core
         # writes it several times faster than json.dumps, which was a twentieth of an inbox
-        # page's CPU (about a thousand values).
-        return pydantic_core.to_json(data)
+        # page's CPU (about a thousand values). Text, not bytes: the same method writes the
+        # websocket's frames, and bytes would go out as binary frames, which browsers' clients
+        # reject (graphql-ws closes with 4004).
+        return pydantic_core.to_json(data).decode()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         credentials = credentials_from_params(context.connection_params)
