@@ -1,7 +1,7 @@
 // The reply box. Inside the 24-hour window: free text, the organisation's quick replies (typing
 // "/" opens a filterable picker) and media. Outside it: only an approved template, with its
 // parameters and a preview. Read-only for viewers.
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Button } from "../../components/ui";
 import { Icon } from "../../components/icons";
@@ -72,6 +72,17 @@ export function Composer(props: {
   const fileRef = useRef<HTMLInputElement>(null);
   const key = useRef(newKey());
   useEffect(() => setText(""), [props.conversationId]);
+  // Where the caret goes once an inserted quick reply is in the box. Placed in a layout effect,
+  // in the same task as the key that chose the reply: placed later (a frame later, say), it
+  // would jump back over whatever was typed meanwhile.
+  const [placeCaret, setPlaceCaret] = useState<number | null>(null);
+  useLayoutEffect(() => {
+    if (placeCaret === null) return;
+    const el = inputRef.current;
+    el?.focus();
+    el?.setSelectionRange(placeCaret, placeCaret);
+    setPlaceCaret(null);
+  }, [placeCaret]);
 
   async function run(variables: Omit<SendMessageMutationVariables, "conversationId" | "idempotencyKey">) {
     const result = await send({ conversationId: props.conversationId, idempotencyKey: key.current, ...variables });
@@ -123,10 +134,7 @@ export function Composer(props: {
     setText(next.value);
     setCaret(next.caret);
     setDismissed(null);
-    requestAnimationFrame(() => {
-      el?.focus();
-      el?.setSelectionRange(next.caret, next.caret);
-    });
+    setPlaceCaret(next.caret);
   }
 
   function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
