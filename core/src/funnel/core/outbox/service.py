@@ -97,23 +97,22 @@ async def enqueue_send(
     outbox_id = uuid.uuid4()
     message_id = uuid.uuid4()
     # The message first, so the outbox row names it from the start (no second UPDATE).
-    session.add(
-        Message(
-            id=message_id,
-            organisation_id=conversation.organisation_id,
-            conversation_id=conversation.id,
-            lead_id=lead.id,
-            direction=MessageDirection.OUTBOUND,
-            author=send.author,
-            author_user_id=send.author_user_id,
-            type=send.message_type,
-            text=send.preview,
-            content={"graph": send.message},
-            status=MessageStatus.PENDING,
-            status_updated_at=dt.datetime.now(dt.UTC),
-            pipeline_run_id=pipeline_run_id,
-        )
+    message = Message(
+        id=message_id,
+        organisation_id=conversation.organisation_id,
+        conversation_id=conversation.id,
+        lead_id=lead.id,
+        direction=MessageDirection.OUTBOUND,
+        author=send.author,
+        author_user_id=send.author_user_id,
+        type=send.message_type,
+        text=send.preview,
+        content={"graph": send.message},
+        status=MessageStatus.PENDING,
+        status_updated_at=dt.datetime.now(dt.UTC),
+        pipeline_run_id=pipeline_run_id,
     )
+    session.add(message)
     await session.flush()
     inserted = (
         await session.execute(
@@ -141,6 +140,7 @@ async def enqueue_send(
                 Message.organisation_id == conversation.organisation_id, Message.id == message_id
             )
         )
+        session.expunge(message)
         return None
     now = dt.datetime.now(dt.UTC)
     conversation.last_message_at = now
